@@ -1,0 +1,134 @@
+//! `#[anyio::main]` and `#[anyio::test]`: run an `async fn` on an anyio runtime.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{ItemFn, ReturnType};
+
+use crate::options;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Main,
+    Test,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Main => "main",
+            Kind::Test => "test",
+        }
+    }
+
+    fn allowed_options(self) -> &'static [&'static str] {
+        match self {
+            Kind::Main => &["worker_threads"],
+            Kind::Test => &["worker_threads", "timeout"],
+        }
+    }
+}
+
+pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+    let function: ItemFn = match syn::parse2(item.clone()) {
+        Ok(function) => function,
+        Err(error) => {
+            let message = format!(
+                "`#[anyio::{}]` goes on an `async fn`: {error}",
+                kind.name()
+            );
+            let error = syn::Error::new(error.span(), message).to_compile_error();
+            return quote! { #error #item };
+        }
+    };
+    match check(kind, &function).and_then(|()| {
+        options::parse(args, kind.name(), kind.allowed_options())
+    }) {
+        Ok(options) => generate(kind, function, options),
+        Err(error) => {
+            // Still emit the function, so that the rest of the crate type-checks.
+            let error = error.to_compile_error();
+            quote! { #error #function }
+        }
+    }
+}
+
+/// Checks the function's shape; errors point at the offending token.
+fn check(kind: Kind, function: &ItemFn) -> syn::Result<()> {
+    let signature = &function.sig;
+    let name = kind.name();
+    if signature.asyncness.is_none() {
+        return Err(syn::Error::new(
+            signature.fn_token.span(),
+            format!("`#[anyio::{name}]` needs an `async fn`: add `async` before `fn`"),
+        ));
+    }
+    if kind == Kind::Main && signature.ident != "main" {
+        return Err(syn::Error::new(
+            signature.ident.span(),
+            "`#[anyio::main]` goes on `async fn main()`; for other functions call \
+             `anyio::run(...)`",
+        ));
+    }
+    if let Some(argument) = signature.inputs.first() {
+        return Err(syn::Error::new(
+            argument.span(),
+            format!(
+                "`#[anyio::{name}]` functions take no arguments: remove them{}",
+                if kind == Kind::Main {
+                    " (read command-line arguments with `std::env::args()`)"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
+    if !signature.generics.params.is_empty() {
+        return Err(syn::Error::new(
+            signature.generics.span(),
+            format!("`#[anyio::{name}]` functions cannot be generic: remove the parameters"),
+        ));
+    }
+    Ok(())
+}
+
+fn generate(kind: Kind, function: ItemFn, options: options::Options) -> TokenStream {
+    let ItemFn {
+        attrs,
+        vis,
+        mut sig,
+        block,
+    } = function;
+    sig.asyncness = None;
+    let output = match &sig.output {
+        ReturnType::Default => quote! { () },
+        ReturnType::Type(_, ty) => quote! { #ty },
+    };
+    let threads = match options.worker_threads {
+        Some((threads, span)) => quote_spanned! {span=> ::core::option::Option::Some(#threads) },
+        None => quote! { ::core::option::Option::None },
+    };
+    let body = quote! { async move #block };
+    let body = match options.timeout {
+        Some((seconds, _)) => {
+            let name = sig.ident.to_string();
+            quote! { ::anyio::__private::test_with_timeout(#name, #seconds, #body) }
+        }
+        None => body,
+    };
+    let test_attr = if kind == Kind::Test {
+        quote! { #[::core::prelude::v1::test] }
+    } else {
+        quote! {}
+    };
+    quote! {
+        #test_attr
+        #(#attrs)*
+        #vis #sig {
+            let __anyio_body = #body;
+            let __anyio_runtime = ::anyio::__private::runtime(#threads);
+            let __anyio_output: #output = __anyio_runtime.block_on(__anyio_body);
+            __anyio_output
+        }
+    }
+}

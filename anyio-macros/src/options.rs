@@ -1,0 +1,109 @@
+//! The options of `#[anyio::main(...)]` and `#[anyio::test(...)]`, each kept with its
+//! span so that errors point at the user's token.
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, Lit, MetaNameValue, Token};
+
+/// Parsed options; `None` means "not given".
+#[derive(Default)]
+pub(crate) struct Options {
+    pub(crate) worker_threads: Option<(usize, Span)>,
+    pub(crate) timeout: Option<(f64, Span)>,
+}
+
+/// Parses `name = value, ...`; `allowed` lists the option names valid for this macro.
+pub(crate) fn parse(args: TokenStream, macro_name: &str, allowed: &[&str]) -> syn::Result<Options> {
+    let mut options = Options::default();
+    if args.is_empty() {
+        return Ok(options);
+    }
+    let valid = allowed
+        .iter()
+        .map(|name| format!("`{name} = ...`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let pairs = Punctuated::<MetaNameValue, Token![,]>::parse_terminated
+        .parse2(args)
+        .map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!("malformed option of `#[anyio::{macro_name}]`: expected {valid}"),
+            )
+        })?;
+    for pair in pairs {
+        let Some(name) = pair.path.get_ident().map(ToString::to_string) else {
+            return Err(syn::Error::new(
+                pair.path.span(),
+                format!("unknown option of `#[anyio::{macro_name}]`; valid options: {valid}"),
+            ));
+        };
+        if !allowed.contains(&name.as_str()) {
+            return Err(syn::Error::new(
+                pair.path.span(),
+                format!(
+                    "unknown option `{name}` of `#[anyio::{macro_name}]`; valid options: {valid}"
+                ),
+            ));
+        }
+        let span = pair.value.span();
+        match name.as_str() {
+            "worker_threads" => {
+                if options.worker_threads.is_some() {
+                    return Err(duplicate(&pair, &name));
+                }
+                let threads = integer(&pair.value).ok_or_else(|| {
+                    syn::Error::new(
+                        span,
+                        "`worker_threads` takes a whole number of threads, e.g. `worker_threads = 2`",
+                    )
+                })?;
+                options.worker_threads = Some((threads, span));
+            }
+            "timeout" => {
+                if options.timeout.is_some() {
+                    return Err(duplicate(&pair, &name));
+                }
+                let seconds = seconds(&pair.value).ok_or_else(|| {
+                    syn::Error::new(
+                        span,
+                        "`timeout` takes a positive number of seconds, e.g. `timeout = 10` or \
+                         `timeout = 0.5`",
+                    )
+                })?;
+                options.timeout = Some((seconds, span));
+            }
+            _ => unreachable!("checked against `allowed` above"),
+        }
+    }
+    Ok(options)
+}
+
+fn duplicate(pair: &MetaNameValue, name: &str) -> syn::Error {
+    syn::Error::new(pair.path.span(), format!("option `{name}` is given twice"))
+}
+
+fn integer(value: &Expr) -> Option<usize> {
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => int.base10_parse().ok(),
+        _ => None,
+    }
+}
+
+fn seconds(value: &Expr) -> Option<f64> {
+    let seconds: f64 = match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => int.base10_parse().ok()?,
+        Expr::Lit(ExprLit {
+            lit: Lit::Float(float),
+            ..
+        }) => float.base10_parse().ok()?,
+        _ => return None,
+    };
+    (seconds.is_finite() && seconds > 0.0).then_some(seconds)
+}

@@ -1,0 +1,211 @@
+//! Deadlines: `move_on_after`, `move_on_at`, `fail_after`, `fail_at`, and
+//! `current_effective_deadline`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use pin_project_lite::pin_project;
+
+use crate::cancel::scope::{CancelScopeRun, pooled_scope};
+use crate::cancel::state::effective_deadline;
+use crate::error::{Error, ErrorKind};
+use crate::runtime::context;
+use crate::time::IntoDuration;
+
+/// Runs `body` with a deadline `delay` from now (measured when the returned future is
+/// first polled): `Some(output)` if it finished in time, `None` if the deadline ended it.
+///
+/// # Cancel safety
+///
+/// The body is dropped at its first suspension point after the deadline.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let slow = anyio::move_on_after(0.01, async {
+///     anyio::sleep(10).await;
+///     "finished"
+/// });
+/// assert_eq!(slow.await, None);
+/// assert_eq!(anyio::move_on_after(10, async { 5 }).await, Some(5));
+/// # });
+/// ```
+pub fn move_on_after<F: Future>(delay: impl IntoDuration, body: F) -> MoveOnAfter<F> {
+    MoveOnAfter {
+        run: CancelScopeRun::new_pooled(pooled_scope(false), body, Some(delay.into_duration())),
+    }
+}
+
+/// Like [`move_on_after`], with an absolute deadline.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let deadline = anyio::current_time();
+/// assert_eq!(anyio::move_on_at(deadline, anyio::sleep(1)).await, None);
+/// # });
+/// ```
+pub fn move_on_at<F: Future>(deadline: Instant, body: F) -> MoveOnAfter<F> {
+    let state = pooled_scope(false);
+    state.set_deadline_quiet(Some(deadline));
+    MoveOnAfter {
+        run: CancelScopeRun::new_pooled(state, body, None),
+    }
+}
+
+/// Runs `body` with a deadline `delay` from now (measured at the first poll): its output,
+/// or an error of kind [`ErrorKind::Timeout`] if this deadline ended it.
+///
+/// A cancellation from an outer scope is not a timeout: it ends the enclosing body as any
+/// cancellation does, and this future is dropped without returning.
+///
+/// # Errors
+///
+/// [`ErrorKind::Timeout`] when the deadline passed before the body finished.
+///
+/// # Cancel safety
+///
+/// The body is dropped at its first suspension point after the deadline.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let err = anyio::fail_after(0.01, anyio::sleep(10)).await.unwrap_err();
+/// assert_eq!(err.kind(), anyio::ErrorKind::Timeout);
+/// assert_eq!(anyio::fail_after(1.5, async { 7 }).await.unwrap(), 7);
+/// # });
+/// ```
+#[doc(alias = "timeout")]
+pub fn fail_after<F: Future>(delay: impl IntoDuration, body: F) -> FailAfter<F> {
+    let delay = delay.into_duration();
+    FailAfter {
+        run: CancelScopeRun::new_pooled(pooled_scope(false), body, Some(delay)),
+        limit: Limit::After(delay),
+        reason: None,
+    }
+}
+
+/// Like [`fail_after`], with an absolute deadline.
+pub fn fail_at<F: Future>(deadline: Instant, body: F) -> FailAfter<F> {
+    let state = pooled_scope(false);
+    state.set_deadline_quiet(Some(deadline));
+    FailAfter {
+        run: CancelScopeRun::new_pooled(state, body, None),
+        limit: Limit::At,
+        reason: None,
+    }
+}
+
+/// Like [`fail_after`]; `reason` appears in the timeout error's message.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let err = anyio::fail_after_with_reason(0, "waiting for the config", anyio::sleep(1))
+///     .await
+///     .unwrap_err();
+/// assert!(err.to_string().contains("waiting for the config"));
+/// # });
+/// ```
+pub fn fail_after_with_reason<F: Future>(
+    delay: impl IntoDuration,
+    reason: impl Into<String>,
+    body: F,
+) -> FailAfter<F> {
+    let mut fail = fail_after(delay, body);
+    fail.reason = Some(reason.into());
+    fail
+}
+
+/// The earliest deadline in effect for the code being polled, looking up through the
+/// enclosing scopes to the nearest shield.
+///
+/// `None` means no deadline. In a cancelled scope the deadline has in effect passed, and
+/// this returns the current time.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// assert_eq!(anyio::current_effective_deadline(), None);
+/// anyio::move_on_after(10, async {
+///     let deadline = anyio::current_effective_deadline().unwrap();
+///     assert!(deadline > anyio::current_time());
+/// })
+/// .await;
+/// # });
+/// ```
+pub fn current_effective_deadline() -> Option<Instant> {
+    context::with_current_scope(effective_deadline).unwrap_or_else(|()| Some(Instant::now()))
+}
+
+pin_project! {
+    /// The future of [`move_on_after`] and [`move_on_at`].
+    #[must_use = "futures do nothing unless awaited"]
+    pub struct MoveOnAfter<F> {
+        #[pin]
+        run: CancelScopeRun<F>,
+    }
+}
+
+impl<F: Future> Future for MoveOnAfter<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().run.poll(cx)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Limit {
+    After(Duration),
+    At,
+}
+
+pin_project! {
+    /// The future of [`fail_after`], [`fail_at`] and [`fail_after_with_reason`].
+    #[must_use = "futures do nothing unless awaited"]
+    pub struct FailAfter<F> {
+        #[pin]
+        run: CancelScopeRun<F>,
+        limit: Limit,
+        reason: Option<String>,
+    }
+}
+
+impl<F: Future> Future for FailAfter<F> {
+    type Output = Result<F::Output, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        match this.run.poll_scope(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(output)) => Poll::Ready(Ok(output)),
+            Poll::Ready(Err(outcome)) => {
+                let limit = match *this.limit {
+                    Limit::After(delay) => format!("after {delay:?}"),
+                    Limit::At => "at its deadline".to_owned(),
+                };
+                let mut message = format!(
+                    "task '{}' timed out {limit}",
+                    crate::task::current_task_name()
+                );
+                if !outcome.timed_out {
+                    // Only a deadline scope's own cancel reaches here; kept distinct anyway.
+                    message.push_str(" (cancelled)");
+                }
+                if let Some(reason) = this.reason.take().or(outcome.reason) {
+                    message.push_str(": ");
+                    message.push_str(&reason);
+                }
+                Poll::Ready(Err(Error::new(ErrorKind::Timeout, message)))
+            }
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! `CancelScope`: the handle, and the wrapper future that runs a body inside it.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use pin_project_lite::pin_project;
+
+use crate::cancel::state::{CancelOrigin, ScopeState};
+use crate::cancel::timer::DeadlineTimer;
+use crate::runtime::context::{self, ScopeEnter};
+
+/// A unit of work that can be cancelled, by hand or by a deadline, and that can shield
+/// its body from outer cancellation.
+///
+/// A `CancelScope` is a cheap handle (clone it to cancel from another task or thread).
+/// [`run`](CancelScope::run) runs a body inside the scope; the scope becomes the parent of
+/// every scope and task group entered by the body.
+///
+/// # The cancellation model
+///
+/// Cancelling a scope is *level-triggered*: from then on, every checkpoint of its body
+/// (every anyio operation, and any suspension point of a foreign future) ends the body.
+/// The body is *dropped* at its next suspension point, and `run` returns `None`. Code after
+/// an inner scope never runs while an outer scope is cancelled: the outermost cancelled
+/// scope below the nearest shield owns the cancellation and is the one whose `run`
+/// returns `None` ([`cancelled_caught`](CancelScope::cancelled_caught)).
+///
+/// A shielded scope ([`set_shield`](CancelScope::set_shield)) keeps its body alive while
+/// outer scopes are cancelled; an outer scope waits for the shielded work to finish and
+/// drops its body at the first suspension point after it.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::CancelScope;
+///
+/// # anyio::run(async {
+/// let scope = CancelScope::new();
+/// let handle = scope.clone();
+/// let result = scope
+///     .run(async move {
+///         handle.cancel();
+///         anyio::sleep_forever().await; // the body is dropped here
+///         unreachable!()
+///     })
+///     .await;
+/// assert_eq!(result, None::<()>);
+/// assert!(scope.cancel_called() && scope.cancelled_caught());
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct CancelScope {
+    pub(crate) state: Arc<ScopeState>,
+}
+
+impl Default for CancelScope {
+    fn default() -> Self {
+        CancelScope::new()
+    }
+}
+
+impl fmt::Debug for CancelScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelScope")
+            .field("cancel_called", &self.cancel_called())
+            .field("cancelled_caught", &self.cancelled_caught())
+            .field("shield", &self.shield())
+            .field("deadline", &self.deadline())
+            .finish()
+    }
+}
+
+impl CancelScope {
+    /// Creates a scope with no deadline and no shield.
+    pub fn new() -> CancelScope {
+        CancelScope {
+            state: Arc::new(ScopeState::new(None, false)),
+        }
+    }
+
+    /// Creates a scope that cancels itself at `deadline`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let deadline = anyio::current_time() + std::time::Duration::from_millis(10);
+    /// let scope = anyio::CancelScope::with_deadline(deadline);
+    /// assert_eq!(scope.run(anyio::sleep_forever()).await, None);
+    /// assert!(scope.cancelled_caught());
+    /// # });
+    /// ```
+    pub fn with_deadline(deadline: Instant) -> CancelScope {
+        CancelScope {
+            state: Arc::new(ScopeState::new(Some(deadline), false)),
+        }
+    }
+
+    /// Creates a shielded scope: outer cancellation does not reach its body.
+    pub fn shielded() -> CancelScope {
+        CancelScope {
+            state: Arc::new(ScopeState::new(None, true)),
+        }
+    }
+
+    /// Cancels the scope. Its body is dropped at its next checkpoint (at once if it is
+    /// waiting); calling this again, or after the body finished, does nothing.
+    /// May be called from any task or thread.
+    pub fn cancel(&self) {
+        self.state.cancel(CancelOrigin::Explicit, None);
+    }
+
+    /// Cancels the scope, recording `reason`; the reason and the name of the task that
+    /// called this appear in messages about the cancellation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let scope = anyio::CancelScope::new();
+    /// scope.cancel_with_reason("shutting down");
+    /// assert_eq!(scope.cancel_reason().as_deref(), Some("shutting down (cancelled by task 'main')"));
+    /// # });
+    /// ```
+    pub fn cancel_with_reason(&self, reason: impl Into<String>) {
+        let reason = format!(
+            "{} (cancelled by task '{}')",
+            reason.into(),
+            crate::task::current_task_name()
+        );
+        self.state.cancel(CancelOrigin::Explicit, Some(reason));
+    }
+
+    /// The reason given to [`cancel_with_reason`](CancelScope::cancel_with_reason), if any.
+    pub fn cancel_reason(&self) -> Option<String> {
+        self.state.reason()
+    }
+
+    /// Whether the scope has been cancelled, by hand or by its deadline.
+    pub fn cancel_called(&self) -> bool {
+        self.state.cancel_called()
+    }
+
+    /// Whether this scope's own cancellation ended its body (its `run` returned `None`).
+    /// False when an outer scope's cancellation ended the body instead.
+    pub fn cancelled_caught(&self) -> bool {
+        self.state.cancelled_caught()
+    }
+
+    /// The instant at which the scope cancels itself, if any.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.state.deadline()
+    }
+
+    /// Moves the deadline (earlier or later, or `None` for no deadline) at any time,
+    /// also while the body runs. A deadline in the past cancels the scope at once.
+    pub fn set_deadline(&self, deadline: Option<Instant>) {
+        self.state.set_deadline(deadline);
+    }
+
+    /// Whether the scope shields its body from outer cancellation.
+    pub fn shield(&self) -> bool {
+        self.state.shield()
+    }
+
+    /// Turns the shield on or off; takes effect at the body's next checkpoint.
+    pub fn set_shield(&self, shield: bool) {
+        self.state.set_shield(shield);
+    }
+
+    /// Runs `body` inside this scope: `Some(output)` if it finished, `None` if this scope's
+    /// cancellation dropped it.
+    ///
+    /// # Cancel safety
+    ///
+    /// If an outer scope is cancelled, the returned future is dropped by that scope like
+    /// any other body; dropping it drops `body`.
+    ///
+    /// # Panics
+    ///
+    /// Panics when polled if the scope was already entered: a scope runs one body once.
+    pub fn run<F: Future>(&self, body: F) -> CancelScopeRun<F> {
+        CancelScopeRun::new(self.state.clone(), body, None)
+    }
+}
+
+thread_local! {
+    /// Scopes of finished `move_on_after`/`fail_after` wrappers that nobody else refers
+    /// to, kept for reuse so that a timeout around a ready future allocates nothing.
+    static SCOPE_POOL: RefCell<Vec<Arc<ScopeState>>> = const { RefCell::new(Vec::new()) };
+}
+
+const SCOPE_POOL_LIMIT: usize = 64;
+
+/// A fresh, unshared scope state, from the pool when one is there.
+pub(crate) fn pooled_scope(shield: bool) -> Arc<ScopeState> {
+    let reused = SCOPE_POOL.with(|pool| pool.try_borrow_mut().ok().and_then(|mut p| p.pop()));
+    match reused {
+        Some(mut state) => {
+            if let Some(unique) = Arc::get_mut(&mut state) {
+                unique.reset(shield);
+            }
+            state
+        }
+        None => Arc::new(ScopeState::new(None, shield)),
+    }
+}
+
+/// Returns a scope to the pool if nothing else refers to it.
+fn recycle_scope(mut state: Arc<ScopeState>) {
+    if Arc::get_mut(&mut state).is_none() {
+        return;
+    }
+    SCOPE_POOL.with(|pool| {
+        if let Ok(mut pool) = pool.try_borrow_mut()
+            && pool.len() < SCOPE_POOL_LIMIT
+        {
+            pool.push(state);
+        }
+    });
+}
+
+pin_project! {
+    /// The future returned by [`CancelScope::run`]: resolves to `Some(output)` or, if the
+    /// scope's cancellation ended the body, `None`.
+    #[must_use = "futures do nothing unless awaited"]
+    pub struct CancelScopeRun<F> {
+        // `None` once finished (the state may then have gone back to the pool).
+        state: Option<Arc<ScopeState>>,
+        #[pin]
+        body: Option<F>,
+        timer: DeadlineTimer,
+        // For `move_on_after`/`fail_after`: the deadline is this long after entry.
+        relative: Option<Duration>,
+        // Whether the scope state came from the pool and may go back to it.
+        recyclable: bool,
+        entered: bool,
+    }
+
+    impl<F> PinnedDrop for CancelScopeRun<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            // The body may hold scopes whose parent link points at this scope: drop it first.
+            this.body.set(None);
+            if let Some(state) = this.state.take() && *this.recyclable {
+                recycle_scope(state);
+            }
+        }
+    }
+}
+
+impl<F: Future> CancelScopeRun<F> {
+    pub(crate) fn new(
+        state: Arc<ScopeState>,
+        body: F,
+        relative: Option<Duration>,
+    ) -> CancelScopeRun<F> {
+        CancelScopeRun {
+            state: Some(state),
+            body: Some(body),
+            timer: DeadlineTimer::default(),
+            relative,
+            recyclable: false,
+            entered: false,
+        }
+    }
+
+    /// A wrapper over a scope from the pool, returned to it when done.
+    pub(crate) fn new_pooled(
+        state: Arc<ScopeState>,
+        body: F,
+        relative: Option<Duration>,
+    ) -> CancelScopeRun<F> {
+        let mut run = CancelScopeRun::new(state, body, relative);
+        run.recyclable = true;
+        run
+    }
+}
+
+/// What a finished scope wrapper reports to `move_on_after`/`fail_after`.
+pub(crate) struct ScopeOutcome {
+    pub(crate) timed_out: bool,
+    pub(crate) reason: Option<String>,
+}
+
+impl<F: Future> CancelScopeRun<F> {
+    /// Polls like `Future::poll`, and on cancellation also says whether it was the deadline.
+    pub(crate) fn poll_scope(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<F::Output, ScopeOutcome>> {
+        let mut this = self.project();
+        let state = this
+            .state
+            .as_ref()
+            .expect("CancelScopeRun polled after completion");
+
+        if !*this.entered {
+            *this.entered = true;
+            let parent = context::current_scope();
+            assert!(
+                state.enter(parent),
+                "a CancelScope was entered twice: each scope runs exactly one body; \
+                 create a new CancelScope for the second body"
+            );
+            if let Some(delay) = this.relative.take() {
+                let now = Instant::now();
+                let deadline = now.checked_add(delay);
+                state.set_deadline_quiet(deadline);
+                if delay.is_zero() {
+                    state.cancel(CancelOrigin::Deadline, None);
+                }
+            } else {
+                DeadlineTimer::check_on_entry(state);
+            }
+        } else {
+            this.timer.poll_armed(state, cx);
+        }
+
+        let mut enter = ScopeEnter::new(Some(state.clone()));
+        loop {
+            // Only a poll that started after the cancel may end in a drop: a cancel that
+            // arrives during the poll may have missed the body's checkpoints.
+            let delivering = state.is_delivering();
+            let body = this
+                .body
+                .as_mut()
+                .as_pin_mut()
+                .expect("CancelScopeRun polled after completion");
+            match body.poll(cx) {
+                Poll::Ready(output) => {
+                    this.body.set(None);
+                    drop(enter);
+                    self::finish(this.state, *this.recyclable);
+                    return Poll::Ready(Ok(output));
+                }
+                Poll::Pending => {
+                    let shielded_work = context::pending_under_shield();
+                    if delivering && !shielded_work {
+                        this.body.set(None);
+                        drop(enter);
+                        let state = this.state.as_ref().expect("checked above");
+                        state.set_cancelled_caught();
+                        let outcome = ScopeOutcome {
+                            timed_out: state.origin() == CancelOrigin::Deadline,
+                            reason: state.reason(),
+                        };
+                        self::finish(this.state, *this.recyclable);
+                        return Poll::Ready(Err(outcome));
+                    }
+                    // Register before re-checking, so a cancel from now on wakes us.
+                    state.waker.register(cx.waker());
+                    if !delivering && state.is_delivering() {
+                        enter.reset_flag();
+                        continue;
+                    }
+                    if this.timer.arm(state, cx) {
+                        enter.reset_flag();
+                        continue;
+                    }
+                    enter.report_shielded = shielded_work || state.shield();
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+}
+
+/// Releases the wrapper's hold on the scope state once its body is gone.
+fn finish(state: &mut Option<Arc<ScopeState>>, recyclable: bool) {
+    if let Some(state) = state.take()
+        && recyclable
+    {
+        recycle_scope(state);
+    }
+}
+
+impl<F: Future> Future for CancelScopeRun<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.poll_scope(cx).map(Result::ok)
+    }
+}

@@ -1,0 +1,239 @@
+//! The shared state of one cancel scope, and the walks over the scope tree.
+//!
+//! Scopes form a tree through `parent` links: a scope's parent is the scope that was
+//! current when its wrapper was first polled (for a task group's children, the group's
+//! scope). The tree is only ever walked upwards, from the code being polled towards the
+//! root, and every walk stops at the first shielded scope.
+
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use atomic_waker::AtomicWaker;
+
+/// Why a scope was cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum CancelOrigin {
+    /// Not cancelled.
+    None = 0,
+    /// `cancel()` / `cancel_with_reason()`, or a task group cancelling itself on failure.
+    Explicit = 1,
+    /// The deadline passed.
+    Deadline = 2,
+}
+
+/// `deadline` value meaning "no deadline".
+const NO_DEADLINE: u64 = u64::MAX;
+
+/// The instant deadlines are measured from; fixed for the life of the process.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// Encodes an instant as nanoseconds since the epoch (instants before it become 0).
+fn encode_instant(at: Instant) -> u64 {
+    let nanos = at.saturating_duration_since(epoch()).as_nanos();
+    u64::try_from(nanos).unwrap_or(NO_DEADLINE - 1).min(NO_DEADLINE - 1)
+}
+
+fn decode_instant(nanos: u64) -> Instant {
+    epoch() + Duration::from_nanos(nanos)
+}
+
+/// The state of one cancel scope, shared by its handles, its wrapper and its children.
+pub(crate) struct ScopeState {
+    /// Set by `cancel()` or by the wrapper when the deadline passes. Never reset while the
+    /// scope is in use (a pooled scope is reset only when no other handle exists).
+    cancel_called: AtomicBool,
+    /// `CancelOrigin` of the first cancel; written before `cancel_called` is set.
+    origin: AtomicU8,
+    /// Whether the scope blocks cancellation coming from outer scopes. Changed by
+    /// `set_shield` at any time; takes effect at the body's next checkpoint.
+    shield: AtomicBool,
+    /// Nanoseconds since `epoch()` at which the scope cancels itself, or `NO_DEADLINE`.
+    deadline: AtomicU64,
+    /// Set by the wrapper when it dropped its body because of this scope's cancellation.
+    cancelled_caught: AtomicBool,
+    /// Set by the first poll of a wrapper; a scope can be entered only once.
+    entered: AtomicBool,
+    /// The scope that was current when this one was entered (set once, at entry).
+    parent: OnceLock<Option<Arc<ScopeState>>>,
+    /// The waker of the last poll of the wrapper that delivers this scope's
+    /// cancellation; woken by `cancel()`, `set_deadline()` and `set_shield()`.
+    pub(crate) waker: AtomicWaker,
+    /// The reason given to `cancel_with_reason`, and the name of the task that cancelled.
+    reason: Mutex<Option<String>>,
+}
+
+impl ScopeState {
+    pub(crate) fn new(deadline: Option<Instant>, shield: bool) -> ScopeState {
+        ScopeState {
+            cancel_called: AtomicBool::new(false),
+            origin: AtomicU8::new(CancelOrigin::None as u8),
+            shield: AtomicBool::new(shield),
+            deadline: AtomicU64::new(deadline.map_or(NO_DEADLINE, encode_instant)),
+            cancelled_caught: AtomicBool::new(false),
+            entered: AtomicBool::new(false),
+            parent: OnceLock::new(),
+            waker: AtomicWaker::new(),
+            reason: Mutex::new(None),
+        }
+    }
+
+    /// Resets a scope that nobody else refers to, for reuse from a pool.
+    pub(crate) fn reset(&mut self, shield: bool) {
+        *self.cancel_called.get_mut() = false;
+        *self.origin.get_mut() = CancelOrigin::None as u8;
+        *self.shield.get_mut() = shield;
+        *self.deadline.get_mut() = NO_DEADLINE;
+        *self.cancelled_caught.get_mut() = false;
+        *self.entered.get_mut() = false;
+        self.parent = OnceLock::new();
+        self.waker.take();
+        if let Ok(reason) = self.reason.get_mut() {
+            *reason = None;
+        }
+    }
+
+    #[inline]
+    pub(crate) fn cancel_called(&self) -> bool {
+        self.cancel_called.load(Ordering::Acquire)
+    }
+
+    #[inline]
+    pub(crate) fn shield(&self) -> bool {
+        self.shield.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn origin(&self) -> CancelOrigin {
+        match self.origin.load(Ordering::Acquire) {
+            1 => CancelOrigin::Explicit,
+            2 => CancelOrigin::Deadline,
+            _ => CancelOrigin::None,
+        }
+    }
+
+    pub(crate) fn cancelled_caught(&self) -> bool {
+        self.cancelled_caught.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_cancelled_caught(&self) {
+        self.cancelled_caught.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn reason(&self) -> Option<String> {
+        self.reason.lock().ok().and_then(|r| r.clone())
+    }
+
+    #[inline]
+    pub(crate) fn parent(&self) -> Option<&Arc<ScopeState>> {
+        self.parent.get().and_then(Option::as_ref)
+    }
+
+    /// Records entry by a wrapper: links the parent. Returns false if already entered.
+    pub(crate) fn enter(&self, parent: Option<Arc<ScopeState>>) -> bool {
+        if self.entered.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        let _ = self.parent.set(parent);
+        true
+    }
+
+    /// Cancels the scope (first cancel wins the origin and reason) and wakes its wrapper.
+    pub(crate) fn cancel(&self, origin: CancelOrigin, reason: Option<String>) {
+        if self.cancel_called() {
+            return;
+        }
+        if let Some(reason) = reason
+            && let Ok(mut slot) = self.reason.lock()
+            && slot.is_none()
+        {
+            *slot = Some(reason);
+        }
+        let _ = self.origin.compare_exchange(
+            CancelOrigin::None as u8,
+            origin as u8,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
+        self.cancel_called.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    pub(crate) fn set_shield(&self, shield: bool) {
+        if self.shield.swap(shield, Ordering::AcqRel) != shield {
+            self.waker.wake();
+        }
+    }
+
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        match self.deadline.load(Ordering::Acquire) {
+            NO_DEADLINE => None,
+            nanos => Some(decode_instant(nanos)),
+        }
+    }
+
+    /// Stores the deadline without checking or waking (used at entry, before any wait).
+    pub(crate) fn set_deadline_quiet(&self, deadline: Option<Instant>) {
+        self.deadline
+            .store(deadline.map_or(NO_DEADLINE, encode_instant), Ordering::Release);
+    }
+
+    /// Sets the deadline; a deadline already past cancels the scope at once.
+    pub(crate) fn set_deadline(&self, deadline: Option<Instant>) {
+        self.deadline
+            .store(deadline.map_or(NO_DEADLINE, encode_instant), Ordering::Release);
+        if let Some(at) = deadline
+            && at <= Instant::now()
+        {
+            self.cancel(CancelOrigin::Deadline, None);
+            return;
+        }
+        // The wrapper re-arms its timer at its next poll.
+        self.waker.wake();
+    }
+
+    /// Whether this scope delivers its own cancellation: it is cancelled, and no outer
+    /// scope up to the nearest shield is cancelled too (the outermost cancelled scope
+    /// below a shield owns the cancellation, as in Trio).
+    #[inline]
+    pub(crate) fn is_delivering(&self) -> bool {
+        self.cancel_called() && (self.shield() || !effectively_cancelled(self.parent()))
+    }
+}
+
+/// Whether code whose current scope is `scope` is cancelled: some scope from it up to
+/// and including the nearest shielded scope has been cancelled.
+#[inline]
+pub(crate) fn effectively_cancelled(mut scope: Option<&Arc<ScopeState>>) -> bool {
+    while let Some(state) = scope {
+        if state.cancel_called() {
+            return true;
+        }
+        if state.shield() {
+            return false;
+        }
+        scope = state.parent();
+    }
+    false
+}
+
+/// The earliest deadline in effect for code in `scope`, or `Err(())` if it is cancelled.
+pub(crate) fn effective_deadline(mut scope: Option<&Arc<ScopeState>>) -> Result<Option<Instant>, ()> {
+    let mut earliest: Option<Instant> = None;
+    while let Some(state) = scope {
+        if state.cancel_called() {
+            return Err(());
+        }
+        if let Some(at) = state.deadline() {
+            earliest = Some(earliest.map_or(at, |e| e.min(at)));
+        }
+        if state.shield() {
+            break;
+        }
+        scope = state.parent();
+    }
+    Ok(earliest)
+}

@@ -1,0 +1,104 @@
+//! # anyio: structured concurrency for Rust
+//!
+//! A Rust port of Python's [AnyIO](https://anyio.readthedocs.io): task groups whose
+//! children never outlive them, cancel scopes with deadlines and shields, and errors that
+//! are never lost, on a runtime built from the smol ecosystem (async-executor, async-io).
+//!
+//! ```
+//! use std::sync::Mutex;
+//!
+//! # fn main() -> anyio::Result<()> {
+//! anyio::run(async {
+//!     let pages = Mutex::new(Vec::new()); // children may borrow locals
+//!     anyio::task_group!(|tg| {
+//!         for url in ["a", "b"] {
+//!             let pages = &pages;
+//!             tg.start_soon(async move {
+//!                 anyio::sleep(0.001).await; // fetch the page...
+//!                 pages.lock().unwrap().push(url);
+//!                 anyio::Result::Ok(())
+//!             });
+//!         }
+//!     })?;
+//!     assert_eq!(pages.lock().unwrap().len(), 2);
+//!
+//!     // A deadline: Err(kind Timeout) if the body takes longer than 1.5 s.
+//!     let reply = anyio::fail_after!(1.5, { "pong" })?;
+//!     assert_eq!(reply, "pong");
+//!     Ok(())
+//! })
+//! # }
+//! ```
+//!
+//! ## The cancellation model
+//!
+//! Rust cancels a future by dropping it; AnyIO cancels by raising at the next checkpoint.
+//! anyio combines the two: cancelling a [`CancelScope`] (by hand, or when its deadline
+//! passes) makes its body be *dropped at its next suspension point*. Every anyio
+//! operation is a checkpoint, and so is every suspension point of any other future, so no
+//! cooperation is needed. A shielded scope protects its body (for async cleanup, see
+//! [`with_cleanup`]); a [`TaskGroup`] counts as shielded work until its last child has
+//! ended, so no child ever outlives the scope around its group.
+//!
+//! ## Map
+//!
+//! - Runtime: [`run`], [`Runtime`], [`Builder`], `#[anyio::main]`, `#[anyio::test]`.
+//! - Time: [`sleep`], [`sleep_until`], [`sleep_forever`], [`current_time`].
+//! - Cancellation: [`CancelScope`], [`move_on_after`], [`fail_after`],
+//!   [`current_effective_deadline`], [`with_cleanup`], [`lowlevel`] checkpoints.
+//! - Tasks: [`TaskGroup`], [`task_group!`], [`TaskStatus`], [`get_current_task`],
+//!   [`get_running_tasks`], [`wait_all_tasks_blocked`].
+//! - Errors: [`Error`], [`ErrorKind`], [`Result`].
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations)]
+#![doc(test(attr(deny(warnings))))]
+
+mod cancel;
+mod error;
+pub mod lowlevel;
+mod runtime;
+mod task;
+mod time;
+
+pub use cancel::{
+    CancelScope, CancelScopeRun, FailAfter, MoveOnAfter, WithCleanup, current_effective_deadline,
+    fail_after, fail_after_with_reason, fail_at, move_on_after, move_on_at, with_cleanup,
+};
+pub use error::{BoxError, Error, ErrorKind, Result};
+pub use runtime::{Builder, Runtime, run};
+pub use task::{
+    TaskGroup, TaskGroupRun, TaskInfo, TaskOutput, TaskStatus, WaitAllTasksBlocked,
+    get_current_task, get_running_tasks, wait_all_tasks_blocked,
+};
+pub use time::{IntoDuration, Sleep, current_time, sleep, sleep_forever, sleep_until};
+
+pub use anyio_macros::{fail_after, main, move_on_after, task_group, test};
+
+/// Items the macros expand to; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::runtime::Runtime;
+    pub use crate::task::TaskGroup;
+
+    use std::future::Future;
+
+    /// Runs a test body under a deadline, failing with a message naming the test.
+    pub async fn test_with_timeout<F: Future>(name: &str, seconds: f64, body: F) -> F::Output {
+        match crate::fail_after(seconds, body).await {
+            Ok(output) => output,
+            Err(_) => panic!("test `{name}` timed out after {seconds} s (its `timeout` option)"),
+        }
+    }
+
+    /// Builds the runtime of `#[anyio::main]` / `#[anyio::test]`.
+    pub fn runtime(worker_threads: Option<usize>) -> Runtime {
+        let mut builder = Runtime::builder();
+        if let Some(threads) = worker_threads {
+            builder = builder.worker_threads(threads);
+        }
+        builder
+            .build()
+            .unwrap_or_else(|e| panic!("anyio could not start its runtime: {e}"))
+    }
+}

@@ -1,0 +1,134 @@
+//! Low-level checkpoints, for writing your own anyio-aware operations.
+//!
+//! Every anyio operation is a *checkpoint*: started in a cancelled scope, it returns
+//! `Pending` at once so that the scope drops the body there. These functions let your own
+//! futures behave the same way.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::cancel::state::effectively_cancelled;
+use crate::runtime::context;
+
+/// Whether the code being polled is in an effectively cancelled scope: some scope from
+/// the current one up to and including the nearest shielded one has been cancelled.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// assert!(!anyio::lowlevel::is_cancelled());
+/// let scope = anyio::CancelScope::new();
+/// scope.cancel();
+/// let seen = scope.run(async { anyio::lowlevel::is_cancelled() }).await;
+/// assert_eq!(seen, Some(true));
+/// # });
+/// ```
+pub fn is_cancelled() -> bool {
+    context::with_current_scope(effectively_cancelled)
+}
+
+/// Yields to the scheduler once; if the task is cancelled, the body ends here instead.
+///
+/// # Cancel safety
+///
+/// Holds no data; dropping it is always fine.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// anyio::lowlevel::checkpoint().await;
+/// # });
+/// ```
+pub fn checkpoint() -> Checkpoint {
+    Checkpoint {
+        kind: CheckpointKind::Full,
+        yielded: false,
+    }
+}
+
+/// Ends the body here if the task is cancelled; otherwise returns at once, without
+/// yielding.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// anyio::lowlevel::checkpoint_if_cancelled().await; // not cancelled: returns at once
+/// # });
+/// ```
+pub fn checkpoint_if_cancelled() -> Checkpoint {
+    Checkpoint {
+        kind: CheckpointKind::IfCancelled,
+        yielded: false,
+    }
+}
+
+/// Yields to the scheduler once, and is never where a cancellation ends the body (it
+/// waits as shielded work).
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let scope = anyio::CancelScope::new();
+/// scope.cancel();
+/// let done = scope
+///     .run(async {
+///         anyio::lowlevel::cancel_shielded_checkpoint().await;
+///         "got past it"
+///     })
+///     .await;
+/// assert_eq!(done, Some("got past it"));
+/// # });
+/// ```
+pub fn cancel_shielded_checkpoint() -> Checkpoint {
+    Checkpoint {
+        kind: CheckpointKind::Shielded,
+        yielded: false,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CheckpointKind {
+    Full,
+    IfCancelled,
+    Shielded,
+}
+
+/// The future of [`checkpoint`], [`checkpoint_if_cancelled`] and
+/// [`cancel_shielded_checkpoint`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct Checkpoint {
+    kind: CheckpointKind,
+    yielded: bool,
+}
+
+impl Future for Checkpoint {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.kind == CheckpointKind::Shielded {
+            if self.yielded {
+                return Poll::Ready(());
+            }
+            self.yielded = true;
+            cx.waker().wake_by_ref();
+            context::set_pending_under_shield();
+            return Poll::Pending;
+        }
+        // Re-checked on every poll: a shield raised meanwhile lifts the cancellation.
+        if is_cancelled() {
+            return Poll::Pending;
+        }
+        if self.kind == CheckpointKind::IfCancelled || self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

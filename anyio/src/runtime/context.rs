@@ -1,0 +1,184 @@
+//! Per-thread context: which runtime, task and cancel scope the code being polled belongs to.
+//!
+//! Every value here is set around a poll and restored after it (by a guard, so that a
+//! panicking poll restores it too). Nothing here is shared between threads: a future
+//! that moves to another thread finds that thread's context set by the root that polls it.
+
+use std::cell::Cell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::cancel::state::ScopeState;
+use crate::runtime::RuntimeShared;
+
+thread_local! {
+    /// The innermost cancel scope whose body is being polled on this thread, if any.
+    static CURRENT_SCOPE: Cell<Option<Arc<ScopeState>>> = const { Cell::new(None) };
+
+    /// Set by a future that returns `Pending` while shielded work inside it is still
+    /// running (a shielded scope's body, a task group with live children,
+    /// `cancel_shielded_checkpoint`). A delivering scope does not drop a body that
+    /// returned `Pending` with this flag set. Each wrapper saves, clears and restores it
+    /// around its own poll.
+    static PENDING_UNDER_SHIELD: Cell<bool> = const { Cell::new(false) };
+
+    /// The id of the task being polled on this thread (0 outside any anyio task).
+    static CURRENT_TASK: Cell<u64> = const { Cell::new(0) };
+
+    /// The runtime whose thread this is (the `block_on` thread or a worker).
+    static CURRENT_RUNTIME: Cell<Option<Arc<RuntimeShared>>> = const { Cell::new(None) };
+
+    /// How many task roots are being polled, nested, on this thread right now.
+    static ROOT_DEPTH: Cell<u32> = const { Cell::new(0) };
+
+    /// Counts task-root polls on this thread; read by `wait_all_tasks_blocked`.
+    static POLL_COUNTER: Cell<Option<Arc<AtomicU64>>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with a borrow of the current scope.
+pub(crate) fn with_current_scope<R>(f: impl FnOnce(Option<&Arc<ScopeState>>) -> R) -> R {
+    CURRENT_SCOPE.with(|cell| {
+        let scope = cell.take();
+        // Restore before `f`'s result is returned; `f` cannot re-enter a poll.
+        let result = f(scope.as_ref());
+        cell.set(scope);
+        result
+    })
+}
+
+/// A clone of the current scope handle.
+pub(crate) fn current_scope() -> Option<Arc<ScopeState>> {
+    with_current_scope(|scope| scope.cloned())
+}
+
+/// Marks the future being polled as pending inside shielded work.
+pub(crate) fn set_pending_under_shield() {
+    PENDING_UNDER_SHIELD.with(|flag| flag.set(true));
+}
+
+/// Clears the shield flag before polling a body again.
+pub(crate) fn clear_pending_under_shield() {
+    PENDING_UNDER_SHIELD.with(|flag| flag.set(false));
+}
+
+/// Whether the innermost enclosing wrapper's body reported shielded pending work so far.
+pub(crate) fn pending_under_shield() -> bool {
+    PENDING_UNDER_SHIELD.with(Cell::get)
+}
+
+/// The id of the task being polled on this thread (0 outside any anyio task).
+pub(crate) fn current_task_id() -> u64 {
+    CURRENT_TASK.with(Cell::get)
+}
+
+/// The runtime this thread belongs to, if any.
+pub(crate) fn current_runtime() -> Option<Arc<RuntimeShared>> {
+    CURRENT_RUNTIME.with(|cell| {
+        let rt = cell.take();
+        let clone = rt.clone();
+        cell.set(rt);
+        clone
+    })
+}
+
+/// Whether this thread is inside a running anyio runtime.
+pub(crate) fn in_runtime() -> bool {
+    CURRENT_RUNTIME.with(|cell| {
+        let rt = cell.take();
+        let inside = rt.is_some();
+        cell.set(rt);
+        inside
+    })
+}
+
+/// Makes this thread a thread of `runtime` until the guard drops.
+pub(crate) fn enter_runtime(runtime: Arc<RuntimeShared>, counter: Arc<AtomicU64>) -> RuntimeGuard {
+    let previous_counter = POLL_COUNTER.with(|cell| cell.replace(Some(counter)));
+    let previous = CURRENT_RUNTIME.with(|cell| cell.replace(Some(runtime)));
+    RuntimeGuard {
+        previous,
+        previous_counter,
+    }
+}
+
+/// Restores the thread's previous runtime on drop.
+pub(crate) struct RuntimeGuard {
+    previous: Option<Arc<RuntimeShared>>,
+    previous_counter: Option<Arc<AtomicU64>>,
+}
+
+impl Drop for RuntimeGuard {
+    fn drop(&mut self) {
+        CURRENT_RUNTIME.with(|cell| cell.set(self.previous.take()));
+        POLL_COUNTER.with(|cell| cell.set(self.previous_counter.take()));
+    }
+}
+
+/// Sets the current scope and clears the shield flag for one poll of a scope's body;
+/// restores both on drop, folding the body's flag into the saved one.
+pub(crate) struct ScopeEnter {
+    previous: Option<Arc<ScopeState>>,
+    saved_flag: bool,
+    /// The flag to report outward on restore, beyond the saved one.
+    pub(crate) report_shielded: bool,
+}
+
+impl ScopeEnter {
+    /// Enters `scope` (or no scope) for the duration of one poll.
+    pub(crate) fn new(scope: Option<Arc<ScopeState>>) -> ScopeEnter {
+        let previous = CURRENT_SCOPE.with(|cell| cell.replace(scope));
+        let saved_flag = PENDING_UNDER_SHIELD.with(|flag| flag.replace(false));
+        ScopeEnter {
+            previous,
+            saved_flag,
+            report_shielded: false,
+        }
+    }
+
+    /// Clears the body's shield flag before polling it again in the same poll.
+    pub(crate) fn reset_flag(&self) {
+        PENDING_UNDER_SHIELD.with(|flag| flag.set(false));
+    }
+}
+
+impl Drop for ScopeEnter {
+    fn drop(&mut self) {
+        CURRENT_SCOPE.with(|cell| cell.set(self.previous.take()));
+        let report = self.saved_flag || self.report_shielded;
+        PENDING_UNDER_SHIELD.with(|flag| flag.set(report));
+    }
+}
+
+/// Marks the thread as polling the task `id` (a task root) until dropped.
+pub(crate) struct TaskEnter {
+    previous_task: u64,
+}
+
+impl TaskEnter {
+    /// Enters task `id`, counting the poll for `wait_all_tasks_blocked`.
+    pub(crate) fn new(id: u64) -> TaskEnter {
+        POLL_COUNTER.with(|cell| {
+            let counter = cell.take();
+            if let Some(counter) = &counter {
+                // Only this thread writes its counter; readers only need a fresh value.
+                counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+            }
+            cell.set(counter);
+        });
+        ROOT_DEPTH.with(|depth| depth.set(depth.get() + 1));
+        let previous_task = CURRENT_TASK.with(|cell| cell.replace(id));
+        TaskEnter { previous_task }
+    }
+}
+
+impl Drop for TaskEnter {
+    fn drop(&mut self) {
+        CURRENT_TASK.with(|cell| cell.set(self.previous_task));
+        ROOT_DEPTH.with(|depth| depth.set(depth.get() - 1));
+    }
+}
+
+/// How many task roots enclose the code being polled on this thread.
+pub(crate) fn root_depth() -> u32 {
+    ROOT_DEPTH.with(Cell::get)
+}

@@ -1,0 +1,172 @@
+//! Task identity and introspection: `TaskInfo`, `get_current_task`, `get_running_tasks`,
+//! and the testing aid `wait_all_tasks_blocked`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+
+use crate::runtime::context;
+
+/// Hands out task ids; unique within the process, never 0.
+static NEXT_TASK_ID: AtomicU64 = AtomicU64::new(1);
+
+pub(crate) fn next_task_id() -> u64 {
+    NEXT_TASK_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// What is known about a running task.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let me = anyio::get_current_task();
+/// assert_eq!(me.name, "main");
+/// assert_eq!(me.parent_id, None);
+/// # });
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TaskInfo {
+    /// Unique within the process.
+    pub id: u64,
+    /// The name given at start, or else the type name of the task's future.
+    pub name: String,
+    /// The task that runs the group this task belongs to; `None` for the main task.
+    pub parent_id: Option<u64>,
+}
+
+/// The task being run.
+///
+/// # Panics
+///
+/// Panics outside a task of an anyio runtime.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let main = anyio::get_current_task().id;
+/// anyio::task_group!(|tg| {
+///     tg.start_soon_named("worker", async move {
+///         let me = anyio::get_current_task();
+///         assert_eq!(me.name, "worker");
+///         assert_eq!(me.parent_id, Some(main));
+///     });
+/// })
+/// .unwrap();
+/// # });
+/// ```
+pub fn get_current_task() -> TaskInfo {
+    let id = context::current_task_id();
+    context::current_runtime()
+        .and_then(|runtime| runtime.tasks().into_iter().find(|t| t.id == id))
+        .expect("get_current_task() must be called from a task of an anyio runtime")
+}
+
+/// Every task of the current runtime: the main task and every child of every live group.
+///
+/// Returns an empty list outside a runtime.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let before = anyio::get_running_tasks().len();
+/// anyio::task_group!(|tg| {
+///     tg.start_soon(anyio::sleep(0.01));
+///     anyio::wait_all_tasks_blocked().await;
+///     assert_eq!(anyio::get_running_tasks().len(), before + 1);
+/// })
+/// .unwrap();
+/// assert_eq!(anyio::get_running_tasks().len(), before);
+/// # });
+/// ```
+pub fn get_running_tasks() -> Vec<TaskInfo> {
+    context::current_runtime().map_or_else(Vec::new, |runtime| runtime.tasks())
+}
+
+/// The name of the current task, for messages; "unknown" outside a runtime.
+pub(crate) fn current_task_name() -> String {
+    let id = context::current_task_id();
+    context::current_runtime()
+        .and_then(|runtime| runtime.tasks().into_iter().find(|t| t.id == id))
+        .map_or_else(|| "unknown".to_owned(), |task| task.name)
+}
+
+/// Returns once every other task of the runtime is parked (waiting on something other
+/// than the scheduler), so that tests need no guessed sleeps.
+///
+/// Watches how many times task roots are polled across the runtime's threads: once a
+/// few yields in a row see no task but this one run, everything else is blocked.
+///
+/// # Cancel safety
+///
+/// A checkpoint; holds no data.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::{AtomicBool, Ordering};
+///
+/// # anyio::run(async {
+/// let reached = AtomicBool::new(false);
+/// anyio::task_group!(|tg| {
+///     tg.start_soon(async {
+///         reached.store(true, Ordering::SeqCst);
+///         anyio::sleep_forever().await;
+///     });
+///     anyio::wait_all_tasks_blocked().await;
+///     assert!(reached.load(Ordering::SeqCst));
+///     tg.cancel();
+/// })
+/// .unwrap();
+/// # });
+/// ```
+pub fn wait_all_tasks_blocked() -> WaitAllTasksBlocked {
+    WaitAllTasksBlocked {
+        last_count: None,
+        quiet_rounds: 0,
+    }
+}
+
+/// Consecutive quiet yields needed before all other tasks count as blocked.
+const QUIET_ROUNDS: u32 = 3;
+
+/// The future of [`wait_all_tasks_blocked`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct WaitAllTasksBlocked {
+    /// The runtime's poll count when this future last yielded.
+    last_count: Option<u64>,
+    quiet_rounds: u32,
+}
+
+impl Future for WaitAllTasksBlocked {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if crate::lowlevel::is_cancelled() {
+            return Poll::Pending;
+        }
+        let Some(runtime) = context::current_runtime() else {
+            return Poll::Ready(());
+        };
+        let count = runtime.total_polls();
+        if let Some(last) = self.last_count {
+            // Re-polling this task counted one poll per task root on its path.
+            let own = u64::from(context::root_depth());
+            if count.wrapping_sub(last) <= own {
+                self.quiet_rounds += 1;
+            } else {
+                self.quiet_rounds = 0;
+            }
+            if self.quiet_rounds >= QUIET_ROUNDS {
+                return Poll::Ready(());
+            }
+        }
+        self.last_count = Some(count);
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

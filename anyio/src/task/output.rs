@@ -1,0 +1,76 @@
+//! What a task or a group body may return, and how a child's end is reported.
+
+use std::any::Any;
+
+use crate::error::Error;
+
+/// The output of a task group body or child: `()` or `Result<T, E>` with
+/// `E: Into<anyio::Error>`.
+///
+/// An `Err` is a failure: it cancels the group and is reported by it.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::TaskOutput;
+///
+/// assert!(!().is_failure());
+/// let failed: Result<(), std::io::Error> = Err(std::io::ErrorKind::Other.into());
+/// assert!(failed.is_failure());
+/// assert_eq!(Ok::<_, anyio::Error>(3).into_result().unwrap(), 3);
+/// ```
+pub trait TaskOutput {
+    /// The value on success.
+    type Value;
+
+    /// Whether this output is a failure.
+    fn is_failure(&self) -> bool;
+
+    /// The value, or the failure as an [`anyio::Error`](Error).
+    fn into_result(self) -> Result<Self::Value, Error>;
+}
+
+impl TaskOutput for () {
+    type Value = ();
+
+    fn is_failure(&self) -> bool {
+        false
+    }
+
+    fn into_result(self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+impl<T, E: Into<Error>> TaskOutput for Result<T, E> {
+    type Value = T;
+
+    fn is_failure(&self) -> bool {
+        self.is_err()
+    }
+
+    fn into_result(self) -> Result<T, Error> {
+        self.map_err(Into::into)
+    }
+}
+
+/// How a child task ended, as reported to its group.
+pub(crate) enum ChildOutcome {
+    /// Finished without failure.
+    Done,
+    /// Finished with an error: a failure of the group.
+    Failed(Error),
+    /// Dropped by a cancellation: never a failure.
+    Cancelled,
+    /// Panicked; the group resumes the panic once every other child has ended.
+    Panicked(Box<dyn Any + Send + 'static>),
+}
+
+impl ChildOutcome {
+    pub(crate) fn from_output<O: TaskOutput>(output: O) -> ChildOutcome {
+        match output.into_result() {
+            Ok(_) => ChildOutcome::Done,
+            Err(error) => ChildOutcome::Failed(error),
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! Sleeping and the clock: `sleep`, `sleep_until`, `sleep_forever`, `current_time`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use async_io::Timer;
+
+use crate::lowlevel::is_cancelled;
+
+/// A delay given as a [`Duration`] or as seconds (`f64`, `f32`, or an integer).
+///
+/// Negative seconds mean "already expired" (zero); infinite seconds, `Duration::MAX` and
+/// `None` mean "never". Lets every deadline function take `1.5`, `2` or
+/// `Duration::from_millis(10)`.
+///
+/// # Panics
+///
+/// Converting a NaN number of seconds panics: it is not a delay.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use anyio::IntoDuration;
+///
+/// assert_eq!(1.5.into_duration(), Duration::from_millis(1500));
+/// assert_eq!(2.into_duration(), Duration::from_secs(2));
+/// assert_eq!((-1.0).into_duration(), Duration::ZERO);
+/// assert_eq!(None::<f64>.into_duration(), Duration::MAX);
+/// ```
+pub trait IntoDuration {
+    /// The delay as a `Duration`; `Duration::MAX` means "never".
+    fn into_duration(self) -> Duration;
+}
+
+impl IntoDuration for Duration {
+    fn into_duration(self) -> Duration {
+        self
+    }
+}
+
+impl IntoDuration for f64 {
+    fn into_duration(self) -> Duration {
+        assert!(!self.is_nan(), "a delay of NaN seconds is not a delay");
+        if self <= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::try_from_secs_f64(self).unwrap_or(Duration::MAX)
+        }
+    }
+}
+
+impl IntoDuration for f32 {
+    fn into_duration(self) -> Duration {
+        f64::from(self).into_duration()
+    }
+}
+
+macro_rules! integer_seconds {
+    ($($t:ty),*) => {$(
+        impl IntoDuration for $t {
+            fn into_duration(self) -> Duration {
+                Duration::from_secs(u64::try_from(self).unwrap_or(0))
+            }
+        }
+    )*};
+}
+integer_seconds!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
+
+impl<T: IntoDuration> IntoDuration for Option<T> {
+    fn into_duration(self) -> Duration {
+        self.map_or(Duration::MAX, IntoDuration::into_duration)
+    }
+}
+
+/// The current time of the runtime's clock (a monotonic [`Instant`]).
+///
+/// # Examples
+///
+/// ```
+/// let before = anyio::current_time();
+/// assert!(anyio::current_time() >= before);
+/// ```
+pub fn current_time() -> Instant {
+    Instant::now()
+}
+
+/// Waits for `delay` (a `Duration` or seconds). A zero delay still yields once.
+///
+/// # Cancel safety
+///
+/// A checkpoint: in a cancelled scope the sleep ends the body at once, even with a zero
+/// delay. Dropping it early has no effect beyond the sleep not finishing.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let start = anyio::current_time();
+/// anyio::sleep(0.01).await;
+/// assert!(start.elapsed() >= std::time::Duration::from_millis(10));
+/// # });
+/// ```
+#[doc(alias = "sleep_for")]
+pub fn sleep(delay: impl IntoDuration) -> Sleep {
+    Sleep::until(Instant::now().checked_add(delay.into_duration()))
+}
+
+/// Waits until `deadline`; a deadline in the past still yields once.
+///
+/// # Cancel safety
+///
+/// As for [`sleep`].
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let deadline = anyio::current_time() + std::time::Duration::from_millis(5);
+/// anyio::sleep_until(deadline).await;
+/// assert!(anyio::current_time() >= deadline);
+/// # });
+/// ```
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep::until(Some(deadline))
+}
+
+/// Waits until cancelled.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// assert_eq!(anyio::move_on_after(0.01, anyio::sleep_forever()).await, None);
+/// # });
+/// ```
+pub fn sleep_forever() -> Sleep {
+    Sleep::until(None)
+}
+
+/// The future returned by [`sleep`], [`sleep_until`] and [`sleep_forever`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct Sleep {
+    /// `None`: sleep until cancelled.
+    deadline: Option<Instant>,
+    timer: Option<Timer>,
+    /// Set once the timer returned `Pending`: the sleep has then yielded.
+    waited: bool,
+    /// Set once the sleep yielded for a deadline that had already passed.
+    yielded: bool,
+}
+
+impl Sleep {
+    fn until(deadline: Option<Instant>) -> Sleep {
+        Sleep {
+            deadline,
+            timer: None,
+            waited: false,
+            yielded: false,
+        }
+    }
+
+    /// The instant this sleep ends at (`None` for `sleep_forever`).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if is_cancelled() {
+            return Poll::Pending;
+        }
+        let Some(deadline) = self.deadline else {
+            return Poll::Pending;
+        };
+        let this = &mut *self;
+        if this.yielded {
+            return Poll::Ready(());
+        }
+        let timer = this.timer.get_or_insert_with(|| Timer::at(deadline));
+        if Pin::new(timer).poll(cx).is_pending() {
+            this.waited = true;
+            return Poll::Pending;
+        }
+        if this.waited {
+            return Poll::Ready(());
+        }
+        // Already past on the first poll: still a scheduling point.
+        this.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
