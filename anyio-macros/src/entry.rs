@@ -33,17 +33,14 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
     let function: ItemFn = match syn::parse2(item.clone()) {
         Ok(function) => function,
         Err(error) => {
-            let message = format!(
-                "`#[anyio::{}]` goes on an `async fn`: {error}",
-                kind.name()
-            );
+            let message = format!("`#[anyio::{}]` goes on an `async fn`: {error}", kind.name());
             let error = syn::Error::new(error.span(), message).to_compile_error();
             return quote! { #error #item };
         }
     };
-    match check(kind, &function).and_then(|()| {
-        options::parse(args, kind.name(), kind.allowed_options())
-    }) {
+    match check(kind, &function)
+        .and_then(|()| options::parse(args, kind.name(), kind.allowed_options()))
+    {
         Ok(options) => generate(kind, function, options),
         Err(error) => {
             // Still emit the function, so that the rest of the crate type-checks.

@@ -35,9 +35,8 @@ impl Parse for GroupInput {
         input.parse::<Token![|]>()?;
         let body: Expr = input.parse()?;
         if !input.is_empty() {
-            return Err(input.error(
-                "unexpected tokens after the body: put every statement inside `{ ... }`",
-            ));
+            return Err(input
+                .error("unexpected tokens after the body: put every statement inside `{ ... }`"));
         }
         Ok(GroupInput { binding, body })
     }

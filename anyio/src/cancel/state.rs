@@ -35,7 +35,9 @@ fn epoch() -> Instant {
 /// Encodes an instant as nanoseconds since the epoch (instants before it become 0).
 fn encode_instant(at: Instant) -> u64 {
     let nanos = at.saturating_duration_since(epoch()).as_nanos();
-    u64::try_from(nanos).unwrap_or(NO_DEADLINE - 1).min(NO_DEADLINE - 1)
+    u64::try_from(nanos)
+        .unwrap_or(NO_DEADLINE - 1)
+        .min(NO_DEADLINE - 1)
 }
 
 fn decode_instant(nanos: u64) -> Instant {
@@ -177,14 +179,18 @@ impl ScopeState {
 
     /// Stores the deadline without checking or waking (used at entry, before any wait).
     pub(crate) fn set_deadline_quiet(&self, deadline: Option<Instant>) {
-        self.deadline
-            .store(deadline.map_or(NO_DEADLINE, encode_instant), Ordering::Release);
+        self.deadline.store(
+            deadline.map_or(NO_DEADLINE, encode_instant),
+            Ordering::Release,
+        );
     }
 
     /// Sets the deadline; a deadline already past cancels the scope at once.
     pub(crate) fn set_deadline(&self, deadline: Option<Instant>) {
-        self.deadline
-            .store(deadline.map_or(NO_DEADLINE, encode_instant), Ordering::Release);
+        self.deadline.store(
+            deadline.map_or(NO_DEADLINE, encode_instant),
+            Ordering::Release,
+        );
         if let Some(at) = deadline
             && at <= Instant::now()
         {
@@ -221,7 +227,9 @@ pub(crate) fn effectively_cancelled(mut scope: Option<&Arc<ScopeState>>) -> bool
 }
 
 /// The earliest deadline in effect for code in `scope`, or `Err(())` if it is cancelled.
-pub(crate) fn effective_deadline(mut scope: Option<&Arc<ScopeState>>) -> Result<Option<Instant>, ()> {
+pub(crate) fn effective_deadline(
+    mut scope: Option<&Arc<ScopeState>>,
+) -> Result<Option<Instant>, ()> {
     let mut earliest: Option<Instant> = None;
     while let Some(state) = scope {
         if state.cancel_called() {

@@ -28,10 +28,12 @@ thread_local! {
     /// The runtime whose thread this is (the `block_on` thread or a worker).
     static CURRENT_RUNTIME: Cell<Option<Arc<RuntimeShared>>> = const { Cell::new(None) };
 
-    /// How many task roots are being polled, nested, on this thread right now.
-    static ROOT_DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// Set when a `wait_all_tasks_blocked` future is polled; each activity unit saves,
+    /// clears and folds it back, to learn whether it polled a waiter.
+    static WAITER_POLLED: Cell<bool> = const { Cell::new(false) };
 
-    /// Counts task-root polls on this thread; read by `wait_all_tasks_blocked`.
+    /// Counts activity units (task-root polls, group-body polls) on this thread that did
+    /// not poll a `wait_all_tasks_blocked` waiter; read by `wait_all_tasks_blocked`.
     static POLL_COUNTER: Cell<Option<Arc<AtomicU64>>> = const { Cell::new(None) };
 }
 
@@ -152,33 +154,60 @@ impl Drop for ScopeEnter {
 /// Marks the thread as polling the task `id` (a task root) until dropped.
 pub(crate) struct TaskEnter {
     previous_task: u64,
+    _activity: Activity,
 }
 
 impl TaskEnter {
-    /// Enters task `id`, counting the poll for `wait_all_tasks_blocked`.
+    /// Enters task `id`; the poll counts as activity for `wait_all_tasks_blocked`.
     pub(crate) fn new(id: u64) -> TaskEnter {
-        POLL_COUNTER.with(|cell| {
-            let counter = cell.take();
-            if let Some(counter) = &counter {
-                // Only this thread writes its counter; readers only need a fresh value.
-                counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-            }
-            cell.set(counter);
-        });
-        ROOT_DEPTH.with(|depth| depth.set(depth.get() + 1));
+        let _activity = Activity::new();
         let previous_task = CURRENT_TASK.with(|cell| cell.replace(id));
-        TaskEnter { previous_task }
+        TaskEnter {
+            previous_task,
+            _activity,
+        }
     }
 }
 
 impl Drop for TaskEnter {
     fn drop(&mut self) {
         CURRENT_TASK.with(|cell| cell.set(self.previous_task));
-        ROOT_DEPTH.with(|depth| depth.set(depth.get() - 1));
     }
 }
 
-/// How many task roots enclose the code being polled on this thread.
-pub(crate) fn root_depth() -> u32 {
-    ROOT_DEPTH.with(Cell::get)
+/// One unit of task activity (a task-root poll or a group-body poll). When it ends, it
+/// counts as activity unless a `wait_all_tasks_blocked` waiter was polled inside it:
+/// waiters are blocked by definition, and so is the code that only polled them.
+pub(crate) struct Activity {
+    saved_waiter: bool,
+}
+
+impl Activity {
+    pub(crate) fn new() -> Activity {
+        Activity {
+            saved_waiter: WAITER_POLLED.with(|flag| flag.replace(false)),
+        }
+    }
+}
+
+impl Drop for Activity {
+    fn drop(&mut self) {
+        let waiter = WAITER_POLLED.with(Cell::get);
+        if !waiter {
+            POLL_COUNTER.with(|cell| {
+                let counter = cell.take();
+                if let Some(counter) = &counter {
+                    // Only this thread writes its counter; readers want a fresh value only.
+                    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                }
+                cell.set(counter);
+            });
+        }
+        WAITER_POLLED.with(|flag| flag.set(self.saved_waiter || waiter));
+    }
+}
+
+/// Records that a `wait_all_tasks_blocked` waiter is being polled.
+pub(crate) fn mark_waiter_polled() {
+    WAITER_POLLED.with(|flag| flag.set(true));
 }

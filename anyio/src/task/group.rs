@@ -405,7 +405,11 @@ impl<'env> TaskGroup<'env> {
     /// # Errors
     ///
     /// As for [`start`](TaskGroup::start).
-    pub async fn start_named<V, F, Fut>(&self, name: impl Into<Cow<'static, str>>, f: F) -> Result<V>
+    pub async fn start_named<V, F, Fut>(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        f: F,
+    ) -> Result<V>
     where
         F: FnOnce(TaskStatus<V>) -> Fut,
         Fut: Future + Send + 'env,
@@ -415,7 +419,8 @@ impl<'env> TaskGroup<'env> {
         lowlevel::checkpoint_if_cancelled().await;
         let (status, handshake) = crate::task::status::handshake::<V>();
         let child_scope = CancelScope::new();
-        let child = crate::task::status::StartChild::new(child_scope.run(f(status)), handshake.clone());
+        let child =
+            crate::task::status::StartChild::new(child_scope.run(f(status)), handshake.clone());
         let _abandon = crate::task::status::AbandonOnDrop::new(child_scope, handshake.clone());
         self.add_child(name.into(), |id| Box::pin(TaskRoot::local(child, id)))?;
         crate::task::status::WaitStarted::new(handshake).await
@@ -494,7 +499,8 @@ impl<'env> TaskGroup<'env> {
             finished: false,
             cancel_seen: false,
             body_cancelled: false,
-            waited_cancelled: false,
+            waited: false,
+            body_waker: None,
         }
     }
 }
@@ -535,8 +541,10 @@ pin_project! {
         cancel_seen: bool,
         // The body was dropped by a cancellation.
         body_cancelled: bool,
-        // The group returned `Pending` while effectively cancelled.
-        waited_cancelled: bool,
+        // The group has returned `Pending` at least once.
+        waited: bool,
+        // The body's own waker, so that the body is polled only when woken.
+        body_waker: Option<(Arc<BodyWake>, Waker)>,
     }
 
     impl<'g, 'env, F> PinnedDrop for TaskGroupRun<'g, 'env, F>
@@ -594,7 +602,10 @@ where
         let mut this = self.project();
         let group = *this.group;
         let scope = &group.shared.scope;
-        assert!(!*this.finished, "a TaskGroup's run future was polled after it completed");
+        assert!(
+            !*this.finished,
+            "a TaskGroup's run future was polled after it completed"
+        );
 
         if !*this.started {
             *this.started = true;
@@ -634,9 +645,19 @@ where
             let wake_all = cancelled && !*this.cancel_seen;
             *this.cancel_seen |= cancelled;
 
-            if let Some(body) = this.body.as_mut().as_pin_mut() {
+            let (body_wake, body_waker) = this.body_waker.get_or_insert_with(|| {
+                let wake = Arc::new(BodyWake {
+                    woken: AtomicBool::new(true),
+                    group: group.shared.clone(),
+                });
+                (wake.clone(), Waker::from(wake))
+            });
+            let poll_body = body_wake.woken.swap(false, Ordering::AcqRel) || wake_all;
+            if let Some(body) = this.body.as_mut().as_pin_mut().filter(|_| poll_body) {
                 context::clear_pending_under_shield();
-                match catch_unwind(AssertUnwindSafe(|| body.poll(cx))) {
+                let _activity = context::Activity::new();
+                let mut body_cx = Context::from_waker(body_waker);
+                match catch_unwind(AssertUnwindSafe(|| body.poll(&mut body_cx))) {
                     Ok(Poll::Ready(output)) => {
                         this.body.set(None);
                         match output.into_result() {
@@ -676,6 +697,11 @@ where
                 // Cancelled during this round: deliver it now rather than at a later poll.
                 continue;
             }
+            if this.body.is_some() && body_wake.woken.load(Ordering::Acquire) && rounds == 0 {
+                // A child woke the body (e.g. set an event it waits for): poll it now.
+                rounds += 1;
+                continue;
+            }
             if more {
                 rounds += 1;
                 if rounds < 2 {
@@ -694,7 +720,7 @@ where
                 && this.failures.is_empty()
                 && cancelled
                 && !scope.is_delivering()
-                && (*this.body_cancelled || *this.waited_cancelled)
+                && (*this.body_cancelled || *this.waited)
             {
                 // Cancelled from outside: stay pending so that the delivering scope drops
                 // the group and the code after it does not run.
@@ -716,9 +742,8 @@ where
             return Poll::Ready(Ok(this.value.take()));
         }
 
-        if *this.cancel_seen {
-            *this.waited_cancelled = true;
-        } else if this.timer.arm(scope, cx) {
+        *this.waited = true;
+        if !*this.cancel_seen && this.timer.arm(scope, cx) {
             cx.waker().wake_by_ref();
         }
         enter.report_shielded = alive > 0 || body_shielded;
@@ -820,6 +845,24 @@ fn poll_children<'env>(
         state.nodes[key] = None;
     }
     more_new || !state.ready.is_empty()
+}
+
+/// The waker of a group's body: marks the body for polling and wakes the group.
+struct BodyWake {
+    woken: AtomicBool,
+    group: Arc<GroupShared>,
+}
+
+impl Wake for BodyWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if !self.woken.swap(true, Ordering::AcqRel) {
+            self.group.scope.waker.wake();
+        }
+    }
 }
 
 /// A `spawn`ed child as its group sees it: spawns the task onto the executor at its

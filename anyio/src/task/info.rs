@@ -97,8 +97,10 @@ pub(crate) fn current_task_name() -> String {
 /// Returns once every other task of the runtime is parked (waiting on something other
 /// than the scheduler), so that tests need no guessed sleeps.
 ///
-/// Watches how many times task roots are polled across the runtime's threads: once a
-/// few yields in a row see no task but this one run, everything else is blocked.
+/// Counts how often tasks run across the runtime's threads (polls of task roots and of
+/// group bodies, leaving out those that only polled waiters like this one): once a few
+/// yields in a row see nothing else run, every other task is blocked. Several tasks may
+/// wait at the same time.
 ///
 /// # Cancel safety
 ///
@@ -152,11 +154,10 @@ impl Future for WaitAllTasksBlocked {
         let Some(runtime) = context::current_runtime() else {
             return Poll::Ready(());
         };
+        context::mark_waiter_polled();
         let count = runtime.total_polls();
         if let Some(last) = self.last_count {
-            // Re-polling this task counted one poll per task root on its path.
-            let own = u64::from(context::root_depth());
-            if count.wrapping_sub(last) <= own {
+            if count == last {
                 self.quiet_rounds += 1;
             } else {
                 self.quiet_rounds = 0;

@@ -12,9 +12,11 @@ mod output;
 mod root;
 mod status;
 
-pub use group::{TaskGroup, TaskGroupRun};
 pub(crate) use group::GroupShared;
-pub use info::{TaskInfo, WaitAllTasksBlocked, get_current_task, get_running_tasks, wait_all_tasks_blocked};
+pub use group::{TaskGroup, TaskGroupRun};
+pub use info::{
+    TaskInfo, WaitAllTasksBlocked, get_current_task, get_running_tasks, wait_all_tasks_blocked,
+};
 pub(crate) use info::{current_task_name, next_task_id};
 pub use output::TaskOutput;
 pub use status::TaskStatus;

@@ -54,6 +54,33 @@ impl<T, E: Into<Error>> TaskOutput for Result<T, E> {
     }
 }
 
+/// Names the never type `!` on stable Rust, through the return type of a function
+/// pointer, so that a body that never returns (`loop { .. }`, `panic!()`) is a valid task.
+#[doc(hidden)]
+pub trait NeverHack {
+    /// The function's return type.
+    type Output;
+}
+
+impl<R> NeverHack for fn() -> R {
+    type Output = R;
+}
+
+/// The never type `!`.
+type Never = <fn() -> ! as NeverHack>::Output;
+
+impl TaskOutput for Never {
+    type Value = ();
+
+    fn is_failure(&self) -> bool {
+        false
+    }
+
+    fn into_result(self) -> Result<(), Error> {
+        self
+    }
+}
+
 /// How a child task ended, as reported to its group.
 pub(crate) enum ChildOutcome {
     /// Finished without failure.

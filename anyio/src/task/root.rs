@@ -71,7 +71,10 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ChildOutcome> {
         let mut this = self.project();
         let _task = TaskEnter::new(*this.id);
-        let _enter = this.parent.as_ref().map(|p| ScopeEnter::new(Some(p.clone())));
+        let _enter = this
+            .parent
+            .as_ref()
+            .map(|p| ScopeEnter::new(Some(p.clone())));
         if let Some(remote) = this.remote.as_ref() {
             remote.register(cx.waker());
         }

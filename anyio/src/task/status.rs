@@ -9,11 +9,11 @@ use std::task::{Context, Poll};
 use atomic_waker::AtomicWaker;
 use pin_project_lite::pin_project;
 
+use crate::CancelScope;
 use crate::cancel::CancelScopeRun;
 use crate::error::{Error, ErrorKind, Result};
 use crate::lowlevel;
 use crate::task::output::TaskOutput;
-use crate::CancelScope;
 
 /// The handle through which a child started with
 /// [`TaskGroup::start`](crate::TaskGroup::start) reports that it is ready.
