@@ -404,8 +404,7 @@ async fn start_returns_the_value_passed_to_started() {
             })
             .await?;
         assert_eq!(value, "foo");
-        let unit: () = tg.start(|status| async move { status.started(()) }).await?;
-        let _ = unit;
+        tg.start(|status| async move { status.started(()) }).await?;
         anyio::Result::Ok(())
     })
     .unwrap();
