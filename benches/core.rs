@@ -1,1 +1,288 @@
-fn main() {}
+//! Core benchmarks, measured side by side with tokio and raw smol in one run.
+//!
+//! Run with `cargo bench --bench core` (add `-- quick` for fewer repetitions). Each case
+//! is repeated and the median time per operation is reported, with the ratio to raw smol
+//! in the same thread configuration and to tokio.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_lite::future::{self, FutureExt};
+
+const SPAWNS: usize = 100_000;
+const CHECKPOINTS: usize = 1_000_000;
+const TIMEOUTS: usize = 1_000_000;
+
+/// Median nanoseconds per operation of `reps` runs of `run`, which returns the time it
+/// took for `ops` operations.
+fn measure(reps: usize, ops: usize, mut run: impl FnMut() -> Duration) -> f64 {
+    let _warm_up = run();
+    let mut samples: Vec<f64> = (0..reps)
+        .map(|_| run().as_nanos() as f64 / ops as f64)
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn timed<F: Future<Output = ()>>(future: F) -> impl Future<Output = Duration> {
+    async move {
+        let start = Instant::now();
+        future.await;
+        start.elapsed()
+    }
+}
+
+// ---- runtimes under test ----
+
+fn anyio_runtime(extra_threads: usize) -> anyio::Runtime {
+    anyio::Runtime::builder()
+        .worker_threads(extra_threads)
+        .build()
+        .expect("anyio runtime")
+}
+
+fn tokio_current() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("tokio runtime")
+}
+
+fn tokio_multi(threads: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_time()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// A smol executor served by the calling thread plus `extra_threads` threads.
+struct Smol {
+    executor: Arc<async_executor::Executor<'static>>,
+    stop: Option<async_channel::Sender<()>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Smol {
+    fn new(extra_threads: usize) -> Smol {
+        let executor = Arc::new(async_executor::Executor::new());
+        let (stop, stopped) = async_channel::bounded::<()>(1);
+        let threads = (0..extra_threads)
+            .map(|_| {
+                let executor = executor.clone();
+                let stopped = stopped.clone();
+                std::thread::spawn(move || {
+                    async_io::block_on(executor.run(async {
+                        let _ = stopped.recv().await;
+                    }))
+                })
+            })
+            .collect();
+        Smol {
+            executor,
+            stop: Some(stop),
+            threads,
+        }
+    }
+
+    fn block_on<T>(&self, future: impl Future<Output = T>) -> T {
+        async_io::block_on(self.executor.run(future))
+    }
+}
+
+impl Drop for Smol {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+// ---- the cases ----
+
+struct Row {
+    case: &'static str,
+    config: &'static str,
+    anyio: Vec<(&'static str, f64)>,
+    smol: f64,
+    tokio: f64,
+}
+
+fn spawn_rows(reps: usize) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for (config, extra, tokio_rt) in [
+        ("1 thread", 0, tokio_current()),
+        ("2 threads", 1, tokio_multi(2)),
+    ] {
+        let rt = anyio_runtime(extra);
+        let start_soon = measure(reps, SPAWNS, || {
+            rt.block_on(timed(async {
+                anyio::task_group!(|tg| {
+                    for _ in 0..SPAWNS {
+                        tg.start_soon(async {});
+                    }
+                })
+                .unwrap();
+            }))
+        });
+        let spawn = measure(reps, SPAWNS, || {
+            rt.block_on(timed(async {
+                anyio::task_group!(|tg| {
+                    for _ in 0..SPAWNS {
+                        tg.spawn(async {});
+                    }
+                })
+                .unwrap();
+            }))
+        });
+        let smol = Smol::new(extra);
+        let smol_ns = measure(reps, SPAWNS, || {
+            smol.block_on(timed(async {
+                let tasks: Vec<_> = (0..SPAWNS).map(|_| smol.executor.spawn(async {})).collect();
+                for task in tasks {
+                    task.await;
+                }
+            }))
+        });
+        let tokio_ns = measure(reps, SPAWNS, || {
+            tokio_rt.block_on(timed(async {
+                let mut set = tokio::task::JoinSet::new();
+                for _ in 0..SPAWNS {
+                    set.spawn(async {});
+                }
+                while set.join_next().await.is_some() {}
+            }))
+        });
+        rows.push(Row {
+            case: "spawn+join 100k",
+            config,
+            anyio: vec![("start_soon", start_soon), ("spawn", spawn)],
+            smol: smol_ns,
+            tokio: tokio_ns,
+        });
+    }
+    rows
+}
+
+fn checkpoint_row(reps: usize) -> Row {
+    let rt = anyio_runtime(0);
+    let anyio_ns = measure(reps, CHECKPOINTS, || {
+        rt.block_on(timed(async {
+            for _ in 0..CHECKPOINTS {
+                anyio::lowlevel::checkpoint().await;
+            }
+        }))
+    });
+    let smol = Smol::new(0);
+    let smol_ns = measure(reps, CHECKPOINTS, || {
+        smol.block_on(timed(async {
+            for _ in 0..CHECKPOINTS {
+                future::yield_now().await;
+            }
+        }))
+    });
+    let tokio_rt = tokio_current();
+    let tokio_ns = measure(reps, CHECKPOINTS, || {
+        tokio_rt.block_on(timed(async {
+            for _ in 0..CHECKPOINTS {
+                tokio::task::yield_now().await;
+            }
+        }))
+    });
+    Row {
+        case: "checkpoint vs yield 1M",
+        config: "1 thread",
+        anyio: vec![("checkpoint", anyio_ns)],
+        smol: smol_ns,
+        tokio: tokio_ns,
+    }
+}
+
+fn timeout_rows(reps: usize) -> Vec<Row> {
+    let long = Duration::from_secs(60);
+    let mut rows = Vec::new();
+    for (case, pending_once) in [
+        ("timeout, ready body 1M", false),
+        ("timeout, pending-once body 1M", true),
+    ] {
+        let body = move || async move {
+            if pending_once {
+                future::yield_now().await;
+            }
+            1_u32
+        };
+        let rt = anyio_runtime(0);
+        let anyio_ns = measure(reps, TIMEOUTS, || {
+            rt.block_on(timed(async {
+                for _ in 0..TIMEOUTS {
+                    let value = anyio::fail_after(long, body()).await.unwrap();
+                    std::hint::black_box(value);
+                }
+            }))
+        });
+        let smol = Smol::new(0);
+        let smol_ns = measure(reps, TIMEOUTS, || {
+            smol.block_on(timed(async {
+                for _ in 0..TIMEOUTS {
+                    // Created eagerly, as a timeout must be: the deadline is taken now.
+                    let timer = async_io::Timer::after(long);
+                    let timer = async {
+                        timer.await;
+                        None
+                    };
+                    let value = async { Some(body().await) }.or(timer).await.unwrap();
+                    std::hint::black_box(value);
+                }
+            }))
+        });
+        let tokio_rt = tokio_current();
+        let tokio_ns = measure(reps, TIMEOUTS, || {
+            tokio_rt.block_on(timed(async {
+                for _ in 0..TIMEOUTS {
+                    let value = tokio::time::timeout(long, body()).await.unwrap();
+                    std::hint::black_box(value);
+                }
+            }))
+        });
+        rows.push(Row {
+            case,
+            config: "1 thread",
+            anyio: vec![("fail_after", anyio_ns)],
+            smol: smol_ns,
+            tokio: tokio_ns,
+        });
+    }
+    rows
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `quick` lowers the repetitions.
+    let quick = std::env::args().any(|a| a == "quick");
+    let reps = if quick { 3 } else { 11 };
+    let mut rows = spawn_rows(reps);
+    rows.push(checkpoint_row(reps));
+    rows.extend(timeout_rows(reps));
+
+    println!(
+        "{:<31} {:<10} {:<11} {:>10} {:>10} {:>10} {:>9} {:>9}",
+        "case", "threads", "anyio op", "anyio ns", "smol ns", "tokio ns", "/smol", "/tokio"
+    );
+    for row in &rows {
+        for (op, ns) in &row.anyio {
+            println!(
+                "{:<31} {:<10} {:<11} {:>10.1} {:>10.1} {:>10.1} {:>8.2}x {:>8.2}x",
+                row.case,
+                row.config,
+                op,
+                ns,
+                row.smol,
+                row.tokio,
+                ns / row.smol,
+                ns / row.tokio
+            );
+        }
+    }
+    println!("(median ns per operation of {reps} runs; ratios below 1 mean anyio is faster)");
+}

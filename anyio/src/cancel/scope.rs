@@ -198,13 +198,13 @@ thread_local! {
 const SCOPE_POOL_LIMIT: usize = 64;
 
 /// A fresh, unshared scope state, from the pool when one is there.
+#[inline]
 pub(crate) fn pooled_scope(shield: bool) -> Arc<ScopeState> {
     let reused = SCOPE_POOL.with(|pool| pool.try_borrow_mut().ok().and_then(|mut p| p.pop()));
     match reused {
-        Some(mut state) => {
-            if let Some(unique) = Arc::get_mut(&mut state) {
-                unique.reset(shield);
-            }
+        // Reset when it was recycled, and unshared since: only the shield differs.
+        Some(state) => {
+            state.set_shield(shield);
             state
         }
         None => Arc::new(ScopeState::new(None, shield)),
@@ -212,10 +212,12 @@ pub(crate) fn pooled_scope(shield: bool) -> Arc<ScopeState> {
 }
 
 /// Returns a scope to the pool if nothing else refers to it.
+#[inline]
 fn recycle_scope(mut state: Arc<ScopeState>) {
-    if Arc::get_mut(&mut state).is_none() {
+    let Some(unique) = Arc::get_mut(&mut state) else {
         return;
-    }
+    };
+    *unique = ScopeState::new(None, false);
     SCOPE_POOL.with(|pool| {
         if let Ok(mut pool) = pool.try_borrow_mut()
             && pool.len() < SCOPE_POOL_LIMIT
@@ -247,6 +249,7 @@ pin_project! {
             let mut this = this.project();
             // The body may hold scopes whose parent link points at this scope: drop it first.
             this.body.set(None);
+            this.timer.disarm();
             if let Some(state) = this.state.take() && *this.recyclable {
                 recycle_scope(state);
             }
@@ -295,30 +298,39 @@ impl<F: Future> CancelScopeRun<F> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<F::Output, ScopeOutcome>> {
         let mut this = self.project();
+        if !*this.entered {
+            *this.entered = true;
+            let parent = context::current_scope();
+            let relative = this.relative.take();
+            let deadline = relative.and_then(|delay| Instant::now().checked_add(delay));
+            let state = this
+                .state
+                .as_mut()
+                .expect("CancelScopeRun polled after completion");
+            if let Some(unique) = Arc::get_mut(state) {
+                // A pooled scope nobody else can see yet.
+                unique.enter_unique(parent, deadline);
+            } else {
+                assert!(
+                    state.enter(parent),
+                    "a CancelScope was entered twice: each scope runs exactly one body; \
+                     create a new CancelScope for the second body"
+                );
+                if relative.is_some() {
+                    state.set_deadline_quiet(deadline);
+                }
+            }
+            if relative.is_some_and(|delay| delay.is_zero()) {
+                state.cancel(CancelOrigin::Deadline, None);
+            } else if relative.is_none() {
+                DeadlineTimer::check_on_entry(state);
+            }
+        }
         let state = this
             .state
             .as_ref()
             .expect("CancelScopeRun polled after completion");
-
-        if !*this.entered {
-            *this.entered = true;
-            let parent = context::current_scope();
-            assert!(
-                state.enter(parent),
-                "a CancelScope was entered twice: each scope runs exactly one body; \
-                 create a new CancelScope for the second body"
-            );
-            if let Some(delay) = this.relative.take() {
-                let now = Instant::now();
-                let deadline = now.checked_add(delay);
-                state.set_deadline_quiet(deadline);
-                if delay.is_zero() {
-                    state.cancel(CancelOrigin::Deadline, None);
-                }
-            } else {
-                DeadlineTimer::check_on_entry(state);
-            }
-        } else {
+        if *this.entered {
             this.timer.poll_armed(state, cx);
         }
 
@@ -335,6 +347,7 @@ impl<F: Future> CancelScopeRun<F> {
             match body.poll(cx) {
                 Poll::Ready(output) => {
                     this.body.set(None);
+                    this.timer.disarm();
                     drop(enter);
                     self::finish(this.state, *this.recyclable);
                     return Poll::Ready(Ok(output));
@@ -343,6 +356,7 @@ impl<F: Future> CancelScopeRun<F> {
                     let shielded_work = context::pending_under_shield();
                     if delivering && !shielded_work {
                         this.body.set(None);
+                        this.timer.disarm();
                         drop(enter);
                         let state = this.state.as_ref().expect("checked above");
                         state.set_cancelled_caught();
@@ -372,6 +386,7 @@ impl<F: Future> CancelScopeRun<F> {
 }
 
 /// Releases the wrapper's hold on the scope state once its body is gone.
+#[inline]
 fn finish(state: &mut Option<Arc<ScopeState>>, recyclable: bool) {
     if let Some(state) = state.take()
         && recyclable

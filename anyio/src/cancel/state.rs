@@ -27,12 +27,14 @@ pub(crate) enum CancelOrigin {
 const NO_DEADLINE: u64 = u64::MAX;
 
 /// The instant deadlines are measured from; fixed for the life of the process.
+#[inline]
 fn epoch() -> Instant {
     static EPOCH: OnceLock<Instant> = OnceLock::new();
     *EPOCH.get_or_init(Instant::now)
 }
 
 /// Encodes an instant as nanoseconds since the epoch (instants before it become 0).
+#[inline]
 fn encode_instant(at: Instant) -> u64 {
     let nanos = at.saturating_duration_since(epoch()).as_nanos();
     u64::try_from(nanos)
@@ -84,18 +86,17 @@ impl ScopeState {
         }
     }
 
-    /// Resets a scope that nobody else refers to, for reuse from a pool.
-    pub(crate) fn reset(&mut self, shield: bool) {
-        *self.cancel_called.get_mut() = false;
-        *self.origin.get_mut() = CancelOrigin::None as u8;
-        *self.shield.get_mut() = shield;
-        *self.deadline.get_mut() = NO_DEADLINE;
-        *self.cancelled_caught.get_mut() = false;
-        *self.entered.get_mut() = false;
-        self.parent = OnceLock::new();
-        self.waker.take();
-        if let Ok(reason) = self.reason.get_mut() {
-            *reason = None;
+    /// Enters a scope that nobody else refers to yet: plain writes, no atomics.
+    #[inline]
+    pub(crate) fn enter_unique(
+        &mut self,
+        parent: Option<Arc<ScopeState>>,
+        deadline: Option<Instant>,
+    ) {
+        *self.entered.get_mut() = true;
+        self.parent = OnceLock::from(parent);
+        if let Some(at) = deadline {
+            *self.deadline.get_mut() = encode_instant(at);
         }
     }
 
@@ -109,6 +110,7 @@ impl ScopeState {
         self.shield.load(Ordering::Acquire)
     }
 
+    #[inline]
     pub(crate) fn origin(&self) -> CancelOrigin {
         match self.origin.load(Ordering::Acquire) {
             1 => CancelOrigin::Explicit,
@@ -121,6 +123,7 @@ impl ScopeState {
         self.cancelled_caught.load(Ordering::Acquire)
     }
 
+    #[inline]
     pub(crate) fn set_cancelled_caught(&self) {
         self.cancelled_caught.store(true, Ordering::Release);
     }
@@ -135,6 +138,7 @@ impl ScopeState {
     }
 
     /// Records entry by a wrapper: links the parent. Returns false if already entered.
+    #[inline]
     pub(crate) fn enter(&self, parent: Option<Arc<ScopeState>>) -> bool {
         if self.entered.swap(true, Ordering::AcqRel) {
             return false;
@@ -170,6 +174,7 @@ impl ScopeState {
         }
     }
 
+    #[inline]
     pub(crate) fn deadline(&self) -> Option<Instant> {
         match self.deadline.load(Ordering::Acquire) {
             NO_DEADLINE => None,
@@ -178,6 +183,7 @@ impl ScopeState {
     }
 
     /// Stores the deadline without checking or waking (used at entry, before any wait).
+    #[inline]
     pub(crate) fn set_deadline_quiet(&self, deadline: Option<Instant>) {
         self.deadline.store(
             deadline.map_or(NO_DEADLINE, encode_instant),

@@ -1,6 +1,7 @@
-//! The timer that turns a scope's deadline into a cancellation.
+//! Turns a scope's deadline into a cancellation, for the wrapper that delivers the scope.
 
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::Context;
 use std::time::Instant;
 
@@ -8,16 +9,40 @@ use async_io::Timer;
 use std::future::Future;
 
 use crate::cancel::state::{CancelOrigin, ScopeState};
+use crate::runtime::RuntimeShared;
+use crate::runtime::context;
+use crate::runtime::deadlines::DeadlineKey;
 
-/// Watches one scope's deadline for the wrapper that delivers the scope.
+/// Watches one scope's deadline.
 ///
 /// Armed lazily, the first time the body waits while a deadline is set, so that a body
-/// that finishes on its first poll costs no timer. Re-armed when the deadline moves.
-#[derive(Debug, Default)]
+/// that finishes on its first poll costs nothing. Inside an anyio runtime the deadline
+/// goes to the runtime's deadline queue; elsewhere (a foreign executor) an async-io timer
+/// is used. Follows a moved deadline at the wrapper's next poll.
+#[derive(Default)]
 pub(crate) struct DeadlineTimer {
-    timer: Option<Timer>,
-    /// The deadline `timer` is armed for.
-    armed_for: Option<Instant>,
+    armed: Option<Armed>,
+}
+
+impl std::fmt::Debug for DeadlineTimer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeadlineTimer")
+            .field("armed", &self.armed.is_some())
+            .finish()
+    }
+}
+
+enum Armed {
+    Queue(Arc<RuntimeShared>, DeadlineKey),
+    Timer(Timer, Instant),
+}
+
+impl Armed {
+    fn deadline(&self) -> Instant {
+        match self {
+            Armed::Queue(_, (at, _)) | Armed::Timer(_, at) => *at,
+        }
+    }
 }
 
 impl DeadlineTimer {
@@ -30,49 +55,65 @@ impl DeadlineTimer {
         }
     }
 
-    /// Before polling the body: if a timer is armed, follows a moved deadline and cancels
-    /// the scope when the deadline has passed.
-    pub(crate) fn poll_armed(&mut self, state: &ScopeState, cx: &mut Context<'_>) {
-        let Some(timer) = self.timer.as_mut() else {
+    /// Before polling the body: follows a moved deadline; with an async-io timer, also
+    /// cancels the scope when the deadline has passed.
+    pub(crate) fn poll_armed(&mut self, state: &Arc<ScopeState>, cx: &mut Context<'_>) {
+        let Some(armed) = self.armed.as_mut() else {
             return;
         };
         if state.cancel_called() {
-            self.timer = None;
+            self.disarm();
             return;
         }
         let deadline = state.deadline();
-        if deadline != self.armed_for {
-            self.armed_for = deadline;
-            match deadline {
-                Some(at) => timer.set_at(at),
-                None => {
-                    self.timer = None;
-                    return;
-                }
+        if deadline != Some(armed.deadline()) {
+            self.disarm();
+            if deadline.is_some() {
+                self.arm(state, cx);
             }
+            return;
         }
-        if Pin::new(timer).poll(cx).is_ready() {
-            self.timer = None;
+        if let Armed::Timer(timer, _) = armed
+            && Pin::new(timer).poll(cx).is_ready()
+        {
+            self.armed = None;
             state.cancel(CancelOrigin::Deadline, None);
         }
     }
 
     /// After the body returned `Pending`: arms the timer if a deadline is set and none is
-    /// armed. Returns true if the deadline has already passed (the scope is now cancelled).
-    pub(crate) fn arm(&mut self, state: &ScopeState, cx: &mut Context<'_>) -> bool {
-        if self.timer.is_some() || state.cancel_called() {
+    /// armed. Returns true if the scope is now cancelled by its deadline.
+    pub(crate) fn arm(&mut self, state: &Arc<ScopeState>, cx: &mut Context<'_>) -> bool {
+        if self.armed.is_some() || state.cancel_called() {
             return false;
         }
         let Some(deadline) = state.deadline() else {
             return false;
         };
+        if let Some(runtime) = context::current_runtime() {
+            let key = runtime.deadlines().insert(deadline, state);
+            self.armed = Some(Armed::Queue(runtime, key));
+            return false;
+        }
         let mut timer = Timer::at(deadline);
         if Pin::new(&mut timer).poll(cx).is_ready() {
             state.cancel(CancelOrigin::Deadline, None);
             return true;
         }
-        self.timer = Some(timer);
-        self.armed_for = Some(deadline);
+        self.armed = Some(Armed::Timer(timer, deadline));
         false
+    }
+
+    /// Stops watching (the body finished or was dropped).
+    pub(crate) fn disarm(&mut self) {
+        if let Some(Armed::Queue(runtime, key)) = self.armed.take() {
+            runtime.deadlines().remove(key);
+        }
+    }
+}
+
+impl Drop for DeadlineTimer {
+    fn drop(&mut self) {
+        self.disarm();
     }
 }

@@ -38,6 +38,7 @@ thread_local! {
 }
 
 /// Runs `f` with a borrow of the current scope.
+#[inline]
 pub(crate) fn with_current_scope<R>(f: impl FnOnce(Option<&Arc<ScopeState>>) -> R) -> R {
     CURRENT_SCOPE.with(|cell| {
         let scope = cell.take();
@@ -49,26 +50,31 @@ pub(crate) fn with_current_scope<R>(f: impl FnOnce(Option<&Arc<ScopeState>>) -> 
 }
 
 /// A clone of the current scope handle.
+#[inline]
 pub(crate) fn current_scope() -> Option<Arc<ScopeState>> {
     with_current_scope(|scope| scope.cloned())
 }
 
 /// Marks the future being polled as pending inside shielded work.
+#[inline]
 pub(crate) fn set_pending_under_shield() {
     PENDING_UNDER_SHIELD.with(|flag| flag.set(true));
 }
 
 /// Clears the shield flag before polling a body again.
+#[inline]
 pub(crate) fn clear_pending_under_shield() {
     PENDING_UNDER_SHIELD.with(|flag| flag.set(false));
 }
 
 /// Whether the innermost enclosing wrapper's body reported shielded pending work so far.
+#[inline]
 pub(crate) fn pending_under_shield() -> bool {
     PENDING_UNDER_SHIELD.with(Cell::get)
 }
 
 /// The id of the task being polled on this thread (0 outside any anyio task).
+#[inline]
 pub(crate) fn current_task_id() -> u64 {
     CURRENT_TASK.with(Cell::get)
 }
@@ -127,6 +133,7 @@ pub(crate) struct ScopeEnter {
 
 impl ScopeEnter {
     /// Enters `scope` (or no scope) for the duration of one poll.
+    #[inline]
     pub(crate) fn new(scope: Option<Arc<ScopeState>>) -> ScopeEnter {
         let previous = CURRENT_SCOPE.with(|cell| cell.replace(scope));
         let saved_flag = PENDING_UNDER_SHIELD.with(|flag| flag.replace(false));
@@ -138,12 +145,14 @@ impl ScopeEnter {
     }
 
     /// Clears the body's shield flag before polling it again in the same poll.
+    #[inline]
     pub(crate) fn reset_flag(&self) {
         PENDING_UNDER_SHIELD.with(|flag| flag.set(false));
     }
 }
 
 impl Drop for ScopeEnter {
+    #[inline]
     fn drop(&mut self) {
         CURRENT_SCOPE.with(|cell| cell.set(self.previous.take()));
         let report = self.saved_flag || self.report_shielded;

@@ -3,6 +3,7 @@
 //! This is the only module that touches the executor and the reactor directly.
 
 pub(crate) mod context;
+pub(crate) mod deadlines;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,6 +15,7 @@ use std::thread::JoinHandle;
 use async_executor::{Executor, Task};
 
 use crate::error::{Error, Result};
+use crate::runtime::deadlines::DeadlineQueue;
 use crate::task::{GroupShared, TaskInfo, next_task_id};
 
 /// The state of one runtime, shared by its threads and its tasks.
@@ -25,9 +27,15 @@ pub(crate) struct RuntimeShared {
     groups: Mutex<Vec<Option<Weak<GroupShared>>>>,
     /// Per-thread counts of task-root polls, for `wait_all_tasks_blocked`.
     poll_counters: Mutex<Vec<Arc<AtomicU64>>>,
+    /// Scopes waiting for their deadline, served by the timer thread.
+    deadlines: DeadlineQueue,
 }
 
 impl RuntimeShared {
+    pub(crate) fn deadlines(&self) -> &DeadlineQueue {
+        &self.deadlines
+    }
+
     /// Spawns a `'static` future onto the worker threads.
     pub(crate) fn spawn<T: Send + 'static>(
         &self,
@@ -125,7 +133,7 @@ pub struct Runtime {
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runtime")
-            .field("worker_threads", &self.workers.len())
+            .field("threads", &self.workers.len())
             .finish()
     }
 }
@@ -176,6 +184,7 @@ impl Builder {
             main_task: AtomicU64::new(0),
             groups: Mutex::new(Vec::new()),
             poll_counters: Mutex::new(Vec::new()),
+            deadlines: DeadlineQueue::default(),
         });
         let (stop, stopped) = async_channel::bounded::<()>(1);
         let mut runtime = Runtime {
@@ -183,6 +192,12 @@ impl Builder {
             stop: Some(stop),
             workers: Vec::with_capacity(threads),
         };
+        let timer = shared.clone();
+        let timer_thread = std::thread::Builder::new()
+            .name(format!("{}-timer", self.thread_name))
+            .spawn(move || timer.deadlines.run())
+            .map_err(Error::from)?;
+        runtime.workers.push(timer_thread);
         for index in 0..threads {
             let shared = shared.clone();
             let stopped = stopped.clone();
@@ -252,6 +267,7 @@ impl Runtime {
 impl Drop for Runtime {
     fn drop(&mut self) {
         drop(self.stop.take());
+        self.shared.deadlines.stop();
         for worker in self.workers.drain(..) {
             let _ = worker.join();
         }
