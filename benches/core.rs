@@ -25,12 +25,10 @@ fn measure(reps: usize, ops: usize, mut run: impl FnMut() -> Duration) -> f64 {
     samples[samples.len() / 2]
 }
 
-fn timed<F: Future<Output = ()>>(future: F) -> impl Future<Output = Duration> {
-    async move {
-        let start = Instant::now();
-        future.await;
-        start.elapsed()
-    }
+async fn timed<F: Future<Output = ()>>(future: F) -> Duration {
+    let start = Instant::now();
+    future.await;
+    start.elapsed()
 }
 
 // ---- runtimes under test ----
