@@ -481,7 +481,7 @@ async fn start_reports_cancelled_when_the_target_group_is_cancelled_first() {
     anyio::task_group!(|outer| {
         outer.start_soon(async {
             anyio::wait_all_tasks_blocked().await;
-            outer.cancel();
+            outer.cancel_scope().cancel_with_reason("maintenance");
         });
         let err = anyio::task_group!(|_inner| {
             let r = CancelScope::shielded()
@@ -493,7 +493,14 @@ async fn start_reports_cancelled_when_the_target_group_is_cancelled_first() {
         });
         // The child was cancelled by its group before it reported readiness.
         let started = err.unwrap().unwrap().unwrap();
-        assert_eq!(started.unwrap_err().kind(), ErrorKind::Cancelled);
+        let err = started.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Cancelled);
+        // The reason and the task that cancelled are in the message.
+        let message = err.to_string();
+        assert!(
+            message.contains("maintenance") && message.contains("cancelled by task"),
+            "{message}"
+        );
     })
     .unwrap();
 }

@@ -251,3 +251,18 @@ pub(crate) fn effective_deadline(
     }
     Ok(earliest)
 }
+
+/// The reason of the first cancelled scope from `scope` up to the nearest shield, if it
+/// was given one with `cancel_with_reason`.
+pub(crate) fn cancel_reason(mut scope: Option<&Arc<ScopeState>>) -> Option<String> {
+    while let Some(state) = scope {
+        if state.cancel_called() {
+            return state.reason();
+        }
+        if state.shield() {
+            break;
+        }
+        scope = state.parent();
+    }
+    None
+}

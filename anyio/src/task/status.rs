@@ -11,6 +11,7 @@ use pin_project_lite::pin_project;
 
 use crate::CancelScope;
 use crate::cancel::CancelScopeRun;
+use crate::cancel::state::cancel_reason;
 use crate::error::{Error, ErrorKind, Result};
 use crate::lowlevel;
 use crate::task::output::TaskOutput;
@@ -151,11 +152,17 @@ impl<F: Future, V> StartChild<F, V> {
     }
 }
 
+/// The error for a child cancelled before `started`, with the reason of the cancel
+/// (the child runs inside its group's scope, so the current scope leads to it).
 fn cancelled_before_started() -> Error {
-    Error::new(
-        ErrorKind::Cancelled,
-        "the task started with TaskGroup::start was cancelled before it called started()",
-    )
+    let mut message =
+        "the task started with TaskGroup::start was cancelled before it called started()"
+            .to_owned();
+    if let Some(reason) = crate::runtime::context::with_current_scope(cancel_reason) {
+        message.push_str(": ");
+        message.push_str(&reason);
+    }
+    Error::new(ErrorKind::Cancelled, message)
 }
 
 impl<F, V> Future for StartChild<F, V>
