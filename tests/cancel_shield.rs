@@ -281,3 +281,28 @@ async fn cancel_shielded_checkpoint_yields_but_never_ends_the_body() {
         .await;
     assert_eq!(got_past, Some(true));
 }
+
+#[anyio::test(timeout = 10)]
+async fn a_group_body_waiting_in_a_shield_survives_child_wakes_while_cancelled() {
+    let shielded_done = flag();
+    let outer = CancelScope::new();
+    outer
+        .run(async {
+            anyio::task_group!(|tg| {
+                tg.start_soon(async {
+                    // Wakes the group (not the body) while the outer scope is cancelled.
+                    anyio::wait_all_tasks_blocked().await;
+                    outer.cancel();
+                });
+                CancelScope::shielded()
+                    .run(async {
+                        anyio::sleep(0.05).await;
+                        set(&shielded_done);
+                    })
+                    .await;
+            })
+        })
+        .await;
+    assert!(is_set(&shielded_done));
+    assert!(outer.cancelled_caught());
+}

@@ -499,6 +499,7 @@ impl<'env> TaskGroup<'env> {
             finished: false,
             cancel_seen: false,
             body_cancelled: false,
+            body_shielded: false,
             waited: false,
             body_waker: None,
         }
@@ -541,6 +542,9 @@ pin_project! {
         cancel_seen: bool,
         // The body was dropped by a cancellation.
         body_cancelled: bool,
+        // The body's last poll returned `Pending` inside shielded work; kept across the
+        // polls that do not poll the body.
+        body_shielded: bool,
         // The group has returned `Pending` at least once.
         waited: bool,
         // The body's own waker, so that the body is polled only when woken.
@@ -638,7 +642,6 @@ where
         scope.waker.register(cx.waker());
 
         let mut enter = ScopeEnter::new(Some(scope.clone()));
-        let mut body_shielded = false;
         let mut rounds = 0;
         loop {
             let cancelled = effectively_cancelled(Some(scope));
@@ -669,11 +672,10 @@ where
                         }
                     }
                     Ok(Poll::Pending) => {
-                        body_shielded = context::pending_under_shield();
-                        if cancelled && !body_shielded {
+                        *this.body_shielded = context::pending_under_shield();
+                        if cancelled && !*this.body_shielded {
                             this.body.set(None);
                             *this.body_cancelled = true;
-                            body_shielded = false;
                         }
                     }
                     Err(payload) => {
@@ -746,7 +748,7 @@ where
         if !*this.cancel_seen && this.timer.arm(scope, cx) {
             cx.waker().wake_by_ref();
         }
-        enter.report_shielded = alive > 0 || body_shielded;
+        enter.report_shielded = alive > 0 || (this.body.is_some() && *this.body_shielded);
         Poll::Pending
     }
 }

@@ -58,10 +58,16 @@ pub struct TaskInfo {
 /// # });
 /// ```
 pub fn get_current_task() -> TaskInfo {
+    current_task_info().expect("get_current_task() must be called from a task of an anyio runtime")
+}
+
+/// The current task's info, if this thread is polling a task of an anyio runtime.
+fn current_task_info() -> Option<TaskInfo> {
     let id = context::current_task_id();
-    context::current_runtime()
-        .and_then(|runtime| runtime.tasks().into_iter().find(|t| t.id == id))
-        .expect("get_current_task() must be called from a task of an anyio runtime")
+    context::current_runtime()?
+        .tasks()
+        .into_iter()
+        .find(|task| task.id == id)
 }
 
 /// Every task of the current runtime: the main task and every child of every live group.
@@ -88,10 +94,7 @@ pub fn get_running_tasks() -> Vec<TaskInfo> {
 
 /// The name of the current task, for messages; "unknown" outside a runtime.
 pub(crate) fn current_task_name() -> String {
-    let id = context::current_task_id();
-    context::current_runtime()
-        .and_then(|runtime| runtime.tasks().into_iter().find(|t| t.id == id))
-        .map_or_else(|| "unknown".to_owned(), |task| task.name)
+    current_task_info().map_or_else(|| "unknown".to_owned(), |task| task.name)
 }
 
 /// Returns once every other task of the runtime is parked (waiting on something other
