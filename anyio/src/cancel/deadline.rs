@@ -35,7 +35,7 @@ use crate::time::IntoDuration;
 /// ```
 pub fn move_on_after<F: Future>(delay: impl IntoDuration, body: F) -> MoveOnAfter<F> {
     MoveOnAfter {
-        run: CancelScopeRun::new_pooled(pooled_scope(false), body, Some(delay.into_duration())),
+        run: CancelScopeRun::new_pooled(pooled_scope(), body, Some(delay.into_duration())),
     }
 }
 
@@ -50,7 +50,7 @@ pub fn move_on_after<F: Future>(delay: impl IntoDuration, body: F) -> MoveOnAfte
 /// # });
 /// ```
 pub fn move_on_at<F: Future>(deadline: Instant, body: F) -> MoveOnAfter<F> {
-    let state = pooled_scope(false);
+    let state = pooled_scope();
     state.set_deadline_quiet(Some(deadline));
     MoveOnAfter {
         run: CancelScopeRun::new_pooled(state, body, None),
@@ -84,7 +84,7 @@ pub fn move_on_at<F: Future>(deadline: Instant, body: F) -> MoveOnAfter<F> {
 pub fn fail_after<F: Future>(delay: impl IntoDuration, body: F) -> FailAfter<F> {
     let delay = delay.into_duration();
     FailAfter {
-        run: CancelScopeRun::new_pooled(pooled_scope(false), body, Some(delay)),
+        run: CancelScopeRun::new_pooled(pooled_scope(), body, Some(delay)),
         limit: Limit::After(delay),
         reason: None,
     }
@@ -92,7 +92,7 @@ pub fn fail_after<F: Future>(delay: impl IntoDuration, body: F) -> FailAfter<F> 
 
 /// Like [`fail_after`], with an absolute deadline.
 pub fn fail_at<F: Future>(deadline: Instant, body: F) -> FailAfter<F> {
-    let state = pooled_scope(false);
+    let state = pooled_scope();
     state.set_deadline_quiet(Some(deadline));
     FailAfter {
         run: CancelScopeRun::new_pooled(state, body, None),

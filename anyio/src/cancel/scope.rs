@@ -199,16 +199,11 @@ const SCOPE_POOL_LIMIT: usize = 64;
 
 /// A fresh, unshared scope state, from the pool when one is there.
 #[inline]
-pub(crate) fn pooled_scope(shield: bool) -> Arc<ScopeState> {
-    let reused = SCOPE_POOL.with(|pool| pool.try_borrow_mut().ok().and_then(|mut p| p.pop()));
-    match reused {
-        // Reset when it was recycled, and unshared since: only the shield differs.
-        Some(state) => {
-            state.set_shield(shield);
-            state
-        }
-        None => Arc::new(ScopeState::new(None, shield)),
-    }
+pub(crate) fn pooled_scope() -> Arc<ScopeState> {
+    // A pooled scope was reset when it was recycled, and nobody has seen it since.
+    SCOPE_POOL
+        .with(|pool| pool.try_borrow_mut().ok().and_then(|mut p| p.pop()))
+        .unwrap_or_else(|| Arc::new(ScopeState::new(None, false)))
 }
 
 /// Returns a scope to the pool if nothing else refers to it.
@@ -330,9 +325,7 @@ impl<F: Future> CancelScopeRun<F> {
             .state
             .as_ref()
             .expect("CancelScopeRun polled after completion");
-        if *this.entered {
-            this.timer.poll_armed(state, cx);
-        }
+        this.timer.poll_armed(state, cx);
 
         let mut enter = ScopeEnter::new(Some(state.clone()));
         loop {

@@ -216,53 +216,42 @@ impl ScopeState {
     }
 }
 
+/// The scopes whose cancellation reaches code whose current scope is `scope`: from it
+/// upwards, up to and including the nearest shielded scope.
+#[inline]
+fn up_to_shield(scope: Option<&Arc<ScopeState>>) -> impl Iterator<Item = &Arc<ScopeState>> {
+    let mut next = scope;
+    std::iter::from_fn(move || {
+        let state = next?;
+        next = if state.shield() { None } else { state.parent() };
+        Some(state)
+    })
+}
+
 /// Whether code whose current scope is `scope` is cancelled: some scope from it up to
 /// and including the nearest shielded scope has been cancelled.
 #[inline]
-pub(crate) fn effectively_cancelled(mut scope: Option<&Arc<ScopeState>>) -> bool {
-    while let Some(state) = scope {
-        if state.cancel_called() {
-            return true;
-        }
-        if state.shield() {
-            return false;
-        }
-        scope = state.parent();
-    }
-    false
+pub(crate) fn effectively_cancelled(scope: Option<&Arc<ScopeState>>) -> bool {
+    up_to_shield(scope).any(|state| state.cancel_called())
 }
 
 /// The earliest deadline in effect for code in `scope`, or `Err(())` if it is cancelled.
-pub(crate) fn effective_deadline(
-    mut scope: Option<&Arc<ScopeState>>,
-) -> Result<Option<Instant>, ()> {
-    let mut earliest: Option<Instant> = None;
-    while let Some(state) = scope {
+pub(crate) fn effective_deadline(scope: Option<&Arc<ScopeState>>) -> Result<Option<Instant>, ()> {
+    up_to_shield(scope).try_fold(None, |earliest: Option<Instant>, state| {
         if state.cancel_called() {
             return Err(());
         }
-        if let Some(at) = state.deadline() {
-            earliest = Some(earliest.map_or(at, |e| e.min(at)));
-        }
-        if state.shield() {
-            break;
-        }
-        scope = state.parent();
-    }
-    Ok(earliest)
+        Ok(match (earliest, state.deadline()) {
+            (Some(e), Some(at)) => Some(e.min(at)),
+            (e, at) => e.or(at),
+        })
+    })
 }
 
 /// The reason of the first cancelled scope from `scope` up to the nearest shield, if it
 /// was given one with `cancel_with_reason`.
-pub(crate) fn cancel_reason(mut scope: Option<&Arc<ScopeState>>) -> Option<String> {
-    while let Some(state) = scope {
-        if state.cancel_called() {
-            return state.reason();
-        }
-        if state.shield() {
-            break;
-        }
-        scope = state.parent();
-    }
-    None
+pub(crate) fn cancel_reason(scope: Option<&Arc<ScopeState>>) -> Option<String> {
+    up_to_shield(scope)
+        .find(|state| state.cancel_called())
+        .and_then(|state| state.reason())
 }
