@@ -47,6 +47,15 @@ fn parse_input(kind: Kind, input: ParseStream<'_>) -> syn::Result<DeadlineInput>
         )));
     }
     let body: Expr = input.parse()?;
+    if !matches!(&body, Expr::Block(block) if block.label.is_none()) {
+        return Err(syn::Error::new_spanned(
+            &body,
+            format!(
+                "the body of `{name}!` goes in braces: `{name}!(delay, {{ ... }})`; to put a \
+                 deadline on a future `fut`, write `{name}!(delay, {{ fut.await }})`"
+            ),
+        ));
+    }
     let _ = input.parse::<Option<Token![,]>>()?;
     if !input.is_empty() {
         return Err(input.error(format!(

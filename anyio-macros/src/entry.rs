@@ -43,10 +43,26 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
     {
         Ok(options) => generate(kind, function, options),
         Err(error) => {
-            // Still emit the function, so that the rest of the crate type-checks.
             let error = error.to_compile_error();
+            let function = keep_for_type_checking(kind, function);
             quote! { #error #function }
         }
+    }
+}
+
+/// The user's function as emitted beside a compile error, so that its body still
+/// type-checks: an `async fn main` is renamed and paired with an empty `main`, which keeps
+/// the compiler from adding "`main` function is not allowed to be `async`" to our error.
+fn keep_for_type_checking(kind: Kind, mut function: ItemFn) -> TokenStream {
+    if kind == Kind::Main && function.sig.ident == "main" && function.sig.asyncness.is_some() {
+        function.sig.ident = syn::Ident::new("__anyio_main_body", function.sig.ident.span());
+        quote! {
+            #[allow(dead_code)]
+            #function
+            fn main() {}
+        }
+    } else {
+        quote! { #function }
     }
 }
 
@@ -101,15 +117,27 @@ fn generate(kind: Kind, function: ItemFn, options: options::Options) -> TokenStr
         ReturnType::Default => quote! { () },
         ReturnType::Type(_, ty) => quote! { #ty },
     };
-    let threads = match options.worker_threads {
-        Some((threads, span)) => quote_spanned! {span=> ::core::option::Option::Some(#threads) },
-        None => quote! { ::core::option::Option::None },
+    let builder = match options.worker_threads {
+        Some((threads, span)) => {
+            quote_spanned! {span=> ::anyio::Runtime::builder().worker_threads(#threads) }
+        }
+        None => quote! { ::anyio::Runtime::builder() },
     };
     let body = quote! { async move #block };
     let body = match options.timeout {
         Some((seconds, _)) => {
-            let name = sig.ident.to_string();
-            quote! { ::anyio::__private::test_with_timeout(#name, #seconds, #body) }
+            let message = format!(
+                "test `{}` timed out after {seconds} s (its `timeout` option)",
+                sig.ident
+            );
+            quote! {
+                async move {
+                    match ::anyio::fail_after(#seconds, #body).await {
+                        ::core::result::Result::Ok(output) => output,
+                        ::core::result::Result::Err(_) => ::core::panic!(#message),
+                    }
+                }
+            }
         }
         None => body,
     };
@@ -123,7 +151,9 @@ fn generate(kind: Kind, function: ItemFn, options: options::Options) -> TokenStr
         #(#attrs)*
         #vis #sig {
             let __anyio_body = #body;
-            let __anyio_runtime = ::anyio::__private::runtime(#threads);
+            let __anyio_runtime = #builder
+                .build()
+                .unwrap_or_else(|error| ::core::panic!("anyio could not start its runtime: {error}"));
             let __anyio_output: #output = __anyio_runtime.block_on(__anyio_body);
             __anyio_output
         }

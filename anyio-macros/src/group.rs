@@ -50,7 +50,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let body = crate::body::async_block(&body);
     quote! {
         {
-            let __anyio_task_group = ::anyio::__private::TaskGroup::new();
+            let __anyio_task_group = ::anyio::TaskGroup::new();
             let #binding = &__anyio_task_group;
             __anyio_task_group.run(#body).await
         }

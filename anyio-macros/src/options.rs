@@ -5,7 +5,7 @@ use proc_macro2::{Span, TokenStream};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Expr, ExprLit, Lit, MetaNameValue, Token};
+use syn::{Expr, ExprLit, Lit, Meta, MetaNameValue, Path, Token};
 
 /// Parsed options; `None` means "not given".
 #[derive(Default)]
@@ -25,7 +25,7 @@ pub(crate) fn parse(args: TokenStream, macro_name: &str, allowed: &[&str]) -> sy
         .map(|name| format!("`{name} = ...`"))
         .collect::<Vec<_>>()
         .join(", ");
-    let pairs = Punctuated::<MetaNameValue, Token![,]>::parse_terminated
+    let metas = Punctuated::<Meta, Token![,]>::parse_terminated
         .parse2(args)
         .map_err(|e| {
             syn::Error::new(
@@ -33,7 +33,30 @@ pub(crate) fn parse(args: TokenStream, macro_name: &str, allowed: &[&str]) -> sy
                 format!("malformed option of `#[anyio::{macro_name}]`: expected {valid}"),
             )
         })?;
-    for pair in pairs {
+    for meta in metas {
+        let pair = match meta {
+            Meta::NameValue(pair) => pair,
+            Meta::Path(path) => {
+                return Err(syn::Error::new(
+                    path.span(),
+                    format!(
+                        "option `{}` of `#[anyio::{macro_name}]` needs a value; valid options: \
+                         {valid}",
+                        path_text(&path)
+                    ),
+                ));
+            }
+            Meta::List(list) => {
+                return Err(syn::Error::new(
+                    list.path.span(),
+                    format!(
+                        "options of `#[anyio::{macro_name}]` are written `name = value`, not \
+                         `{}(...)`; valid options: {valid}",
+                        path_text(&list.path)
+                    ),
+                ));
+            }
+        };
         let Some(name) = pair.path.get_ident().map(ToString::to_string) else {
             return Err(syn::Error::new(
                 pair.path.span(),
@@ -79,6 +102,12 @@ pub(crate) fn parse(args: TokenStream, macro_name: &str, allowed: &[&str]) -> sy
         }
     }
     Ok(options)
+}
+
+fn path_text(path: &Path) -> String {
+    quote::ToTokens::to_token_stream(path)
+        .to_string()
+        .replace(' ', "")
 }
 
 fn duplicate(pair: &MetaNameValue, name: &str) -> syn::Error {

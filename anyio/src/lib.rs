@@ -44,7 +44,7 @@
 //!
 //! - Runtime: [`run`], [`Runtime`], [`Builder`], `#[anyio::main]`, `#[anyio::test]`.
 //! - Time: [`sleep`], [`sleep_until`], [`sleep_forever`], [`current_time`].
-//! - Cancellation: [`CancelScope`], [`move_on_after`], [`fail_after`],
+//! - Cancellation: [`CancelScope`], [`move_on_after`](fn@move_on_after), [`fail_after`](fn@fail_after),
 //!   [`current_effective_deadline`], [`with_cleanup`], [`lowlevel`] checkpoints.
 //! - Tasks: [`TaskGroup`], [`task_group!`], [`TaskStatus`], [`get_current_task`],
 //!   [`get_running_tasks`], [`wait_all_tasks_blocked`].
@@ -57,6 +57,7 @@
 mod cancel;
 mod error;
 pub mod lowlevel;
+mod macros;
 mod runtime;
 mod task;
 mod time;
@@ -73,32 +74,4 @@ pub use task::{
 };
 pub use time::{IntoDuration, Sleep, current_time, sleep, sleep_forever, sleep_until};
 
-pub use anyio_macros::{fail_after, main, move_on_after, task_group, test};
-
-/// Items the macros expand to; not part of the public API.
-#[doc(hidden)]
-pub mod __private {
-    pub use crate::runtime::Runtime;
-    pub use crate::task::TaskGroup;
-
-    use std::future::Future;
-
-    /// Runs a test body under a deadline, failing with a message naming the test.
-    pub async fn test_with_timeout<F: Future>(name: &str, seconds: f64, body: F) -> F::Output {
-        match crate::fail_after(seconds, body).await {
-            Ok(output) => output,
-            Err(_) => panic!("test `{name}` timed out after {seconds} s (its `timeout` option)"),
-        }
-    }
-
-    /// Builds the runtime of `#[anyio::main]` / `#[anyio::test]`.
-    pub fn runtime(worker_threads: Option<usize>) -> Runtime {
-        let mut builder = Runtime::builder();
-        if let Some(threads) = worker_threads {
-            builder = builder.worker_threads(threads);
-        }
-        builder
-            .build()
-            .unwrap_or_else(|e| panic!("anyio could not start its runtime: {e}"))
-    }
-}
+pub use macros::{fail_after, main, move_on_after, task_group, test};

@@ -21,7 +21,7 @@ use crate::task::TaskOutput;
 ///   does not reach it), and then the cancellation goes on: the code after this future
 ///   does not run.
 ///
-/// Give the cleanup its own deadline (e.g. wrap it in [`move_on_after`](crate::move_on_after))
+/// Give the cleanup its own deadline (e.g. wrap it in [`move_on_after`](fn@crate::move_on_after))
 /// if it could wait forever.
 ///
 /// # Cancel safety

@@ -1,0 +1,7 @@
+async fn run() {
+    let _ = anyio::fail_after!(1.5, anyio::sleep(1));
+}
+
+fn main() {
+    drop(run());
+}

@@ -1,0 +1,2 @@
+#[anyio::main]
+async fn main<T>() {}

@@ -1,0 +1,4 @@
+#[anyio::main]
+struct Main;
+
+fn main() {}

@@ -1,0 +1,2 @@
+#[anyio::main(timeout = 10)]
+async fn main() {}

@@ -1,0 +1,4 @@
+#[anyio::main]
+async fn main(arguments: Vec<String>) {
+    drop(arguments);
+}

@@ -1,0 +1,4 @@
+#[anyio::main]
+async fn start() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[anyio::test]
+fn sleeps() {}
+
+fn main() {}

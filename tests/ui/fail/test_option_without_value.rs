@@ -1,0 +1,4 @@
+#[anyio::test(timeout)]
+async fn sleeps() {}
+
+fn main() {}

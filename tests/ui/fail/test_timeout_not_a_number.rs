@@ -1,0 +1,4 @@
+#[anyio::test(timeout = "10s")]
+async fn sleeps() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[anyio::test(timeout = 0)]
+async fn sleeps() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[anyio::test(flavor = "multi_thread")]
+async fn sleeps() {}
+
+fn main() {}
