@@ -4,99 +4,16 @@
 //! is repeated and the median time per operation is reported, with the ratio to raw smol
 //! in the same thread configuration and to tokio.
 
-use std::future::Future;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod harness;
+
+use std::time::Duration;
 
 use futures_lite::future::{self, FutureExt};
+use harness::{Smol, anyio_runtime, measure, timed, tokio_current, tokio_multi};
 
 const SPAWNS: usize = 100_000;
 const CHECKPOINTS: usize = 1_000_000;
 const TIMEOUTS: usize = 1_000_000;
-
-/// Median nanoseconds per operation of `reps` runs of `run`, which returns the time it
-/// took for `ops` operations.
-fn measure(reps: usize, ops: usize, mut run: impl FnMut() -> Duration) -> f64 {
-    let _warm_up = run();
-    let mut samples: Vec<f64> = (0..reps)
-        .map(|_| run().as_nanos() as f64 / ops as f64)
-        .collect();
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
-}
-
-async fn timed<F: Future<Output = ()>>(future: F) -> Duration {
-    let start = Instant::now();
-    future.await;
-    start.elapsed()
-}
-
-// ---- runtimes under test ----
-
-fn anyio_runtime(extra_threads: usize) -> anyio::Runtime {
-    anyio::Runtime::builder()
-        .worker_threads(extra_threads)
-        .build()
-        .expect("anyio runtime")
-}
-
-fn tokio_current() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .expect("tokio runtime")
-}
-
-fn tokio_multi(threads: usize) -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_time()
-        .build()
-        .expect("tokio runtime")
-}
-
-/// A smol executor served by the calling thread plus `extra_threads` threads.
-struct Smol {
-    executor: Arc<async_executor::Executor<'static>>,
-    stop: Option<async_channel::Sender<()>>,
-    threads: Vec<std::thread::JoinHandle<()>>,
-}
-
-impl Smol {
-    fn new(extra_threads: usize) -> Smol {
-        let executor = Arc::new(async_executor::Executor::new());
-        let (stop, stopped) = async_channel::bounded::<()>(1);
-        let threads = (0..extra_threads)
-            .map(|_| {
-                let executor = executor.clone();
-                let stopped = stopped.clone();
-                std::thread::spawn(move || {
-                    async_io::block_on(executor.run(async {
-                        let _ = stopped.recv().await;
-                    }))
-                })
-            })
-            .collect();
-        Smol {
-            executor,
-            stop: Some(stop),
-            threads,
-        }
-    }
-
-    fn block_on<T>(&self, future: impl Future<Output = T>) -> T {
-        async_io::block_on(self.executor.run(future))
-    }
-}
-
-impl Drop for Smol {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        for thread in self.threads.drain(..) {
-            let _ = thread.join();
-        }
-    }
-}
 
 // ---- the cases ----
 

@@ -13,25 +13,41 @@ use std::time::{Duration, Instant};
 use anyio::{Error, ErrorKind};
 use common::*;
 
-/// Spawns a child and returns the thread it ran on. With `block`, the body then blocks its
-/// own thread until the child has run (or 5 s passed), so only a worker can run it.
-async fn spawned_child_thread(block: bool) -> Option<ThreadId> {
+/// Spawns a child and returns the thread it ran on.
+async fn spawned_child_thread() -> Option<ThreadId> {
     let ran = std::sync::Arc::new(Mutex::new(None));
-    let done = flag();
     anyio::task_group!(|tg| {
-        let (ran_in_child, done_in_child) = (ran.clone(), done.clone());
+        let ran = ran.clone();
         tg.spawn(async move {
-            *ran_in_child.lock().unwrap() = Some(thread::current().id());
-            set(&done_in_child);
+            *ran.lock().unwrap() = Some(thread::current().id());
         });
-        anyio::lowlevel::checkpoint().await; // let the group hand the child out
-        let until = Instant::now() + Duration::from_secs(5);
-        while block && !is_set(&done) && Instant::now() < until {
-            thread::yield_now();
-        }
     })
     .unwrap();
     *ran.lock().unwrap()
+}
+
+/// Spawns two children that each block their thread until both have started (or 5 s
+/// passed): true only if two threads run spawned tasks at once.
+async fn two_spawned_children_run_at_once() -> bool {
+    let started = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let met = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    anyio::task_group!(|tg| {
+        for _ in 0..2 {
+            let (started, met) = (started.clone(), met.clone());
+            tg.spawn(async move {
+                started.fetch_add(1, Ordering::SeqCst);
+                let until = Instant::now() + Duration::from_secs(5);
+                while started.load(Ordering::SeqCst) < 2 && Instant::now() < until {
+                    thread::yield_now(); // blocks this thread, not just this task
+                }
+                if started.load(Ordering::SeqCst) == 2 {
+                    met.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        }
+    })
+    .unwrap();
+    met.load(Ordering::SeqCst) == 2
 }
 
 mod main_unit {
@@ -102,7 +118,7 @@ fn main_returns_any_value_and_its_body_need_not_be_send() {
 mod main_without_workers {
     #[anyio::main(worker_threads = 0)]
     pub async fn main() -> Option<std::thread::ThreadId> {
-        anyio::fail_after!(10, { super::spawned_child_thread(false).await }).unwrap()
+        anyio::fail_after!(10, { super::spawned_child_thread().await }).unwrap()
     }
 }
 
@@ -113,15 +129,14 @@ fn main_with_zero_worker_threads_runs_spawned_children_on_the_main_thread() {
 
 mod main_with_workers {
     #[anyio::main(worker_threads = 2)]
-    pub async fn main() -> Option<std::thread::ThreadId> {
-        anyio::fail_after!(10, { super::spawned_child_thread(true).await }).unwrap()
+    pub async fn main() -> bool {
+        anyio::fail_after!(10, { super::two_spawned_children_run_at_once().await }).unwrap()
     }
 }
 
 #[test]
-fn main_with_worker_threads_runs_spawned_children_on_a_worker() {
-    let child = main_with_workers::main().expect("the child ran");
-    assert_ne!(child, thread::current().id());
+fn main_with_worker_threads_runs_spawned_children_on_workers_in_parallel() {
+    assert!(main_with_workers::main());
 }
 
 #[anyio::test(timeout = 10)]
@@ -182,14 +197,13 @@ async fn test_timeout_is_the_effective_deadline_of_the_body() {
 }
 
 #[anyio::test(worker_threads = 2, timeout = 10)]
-async fn test_with_worker_threads_runs_spawned_children_on_a_worker() {
-    let child = spawned_child_thread(true).await.expect("ran");
-    assert_ne!(child, thread::current().id());
+async fn test_with_worker_threads_runs_spawned_children_on_workers_in_parallel() {
+    assert!(two_spawned_children_run_at_once().await);
 }
 
 #[anyio::test(timeout = 10, worker_threads = 0)]
 async fn test_with_zero_worker_threads_keeps_everything_on_its_thread() {
-    let child = spawned_child_thread(false).await;
+    let child = spawned_child_thread().await;
     assert_eq!(child, Some(thread::current().id()));
 }
 

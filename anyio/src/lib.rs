@@ -59,6 +59,8 @@ mod error;
 pub mod lowlevel;
 mod macros;
 mod runtime;
+pub mod streams;
+mod sync;
 mod task;
 mod time;
 
@@ -68,6 +70,16 @@ pub use cancel::{
 };
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use runtime::{Builder, Runtime, run};
+pub use streams::memory::{
+    MemoryObjectReceiveStream, MemoryObjectSendStream, MemoryObjectStreamStatistics, SendError,
+    create_memory_object_stream, create_unbounded_memory_object_stream,
+};
+pub use sync::{
+    Acquire, Borrower, CapacityLimiter, CapacityLimiterStatistics, Condition, ConditionGuard,
+    ConditionStatistics, ConditionWait, Event, EventStatistics, EventWait, LimiterAcquire,
+    LimiterGuard, Lock, LockGuard, LockStatistics, ResourceGuard, ResourceGuardToken, Semaphore,
+    SemaphoreAcquire, SemaphoreGuard, SemaphoreStatistics,
+};
 pub use task::{
     TaskGroup, TaskGroupRun, TaskInfo, TaskOutput, TaskStatus, WaitAllTasksBlocked,
     get_current_task, get_running_tasks, wait_all_tasks_blocked,

@@ -25,6 +25,7 @@ use crate::runtime::context;
 /// assert_eq!(seen, Some(true));
 /// # });
 /// ```
+#[inline]
 pub fn is_cancelled() -> bool {
     context::with_current_scope(effectively_cancelled)
 }

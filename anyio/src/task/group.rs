@@ -656,6 +656,7 @@ where
                 (wake.clone(), Waker::from(wake))
             });
             let poll_body = body_wake.woken.swap(false, Ordering::AcqRel) || wake_all;
+            let mut body_yielded = false;
             if let Some(body) = this.body.as_mut().as_pin_mut().filter(|_| poll_body) {
                 context::clear_pending_under_shield();
                 let _activity = context::Activity::new();
@@ -672,6 +673,8 @@ where
                         }
                     }
                     Ok(Poll::Pending) => {
+                        // Woken during its own poll: it yielded, to let other tasks run.
+                        body_yielded = body_wake.woken.load(Ordering::Acquire);
                         *this.body_shielded = context::pending_under_shield();
                         if cancelled && !*this.body_shielded {
                             this.body.set(None);
@@ -699,17 +702,17 @@ where
                 // Cancelled during this round: deliver it now rather than at a later poll.
                 continue;
             }
-            if this.body.is_some() && body_wake.woken.load(Ordering::Acquire) && rounds == 0 {
-                // A child woke the body (e.g. set an event it waits for): poll it now.
+            let body_woken =
+                this.body.is_some() && !body_yielded && body_wake.woken.load(Ordering::Acquire);
+            if body_woken || more {
+                // The body or children woke each other (e.g. over a channel): serve them
+                // here, like a small executor, rather than through a reschedule of the
+                // whole group; after a budget of rounds, let other tasks run. Those that
+                // woke themselves (yielded) wait for the next poll of the group.
                 rounds += 1;
-                continue;
-            }
-            if more {
-                rounds += 1;
-                if rounds < 2 {
+                if rounds < ROUNDS_PER_POLL {
                     continue;
                 }
-                // Let other tasks run before polling the children that woke again.
                 cx.waker().wake_by_ref();
             }
             break;
@@ -753,8 +756,13 @@ where
     }
 }
 
+/// How many rounds of body and child polls a group runs in one poll of its own while they
+/// keep waking each other, before it yields to the executor.
+const ROUNDS_PER_POLL: usize = 32;
+
 /// Polls the children that are new or woken (all of them if `wake_all`); records their
-/// failures and panics. Returns whether more children are ready to be polled.
+/// failures and panics. Returns whether children other than those that yielded are
+/// ready to be polled.
 fn poll_children<'env>(
     group: &TaskGroup<'env>,
     wake_all: bool,
@@ -808,13 +816,19 @@ fn poll_children<'env>(
         }
     }
 
+    // Children woken during their own poll: they yielded to let other tasks run.
+    let mut yielded = 0;
     for &key in ready.iter() {
         let Some(slot) = slots.get_mut(key).and_then(Option::as_mut) else {
             continue;
         };
         slot.node.queued.store(false, Ordering::Release);
         let mut cx = Context::from_waker(&slot.waker);
-        if let Poll::Ready(outcome) = slot.future.as_mut().poll(&mut cx) {
+        let poll = slot.future.as_mut().poll(&mut cx);
+        if poll.is_pending() && slot.node.queued.load(Ordering::Acquire) {
+            yielded += 1;
+        }
+        if let Poll::Ready(outcome) = poll {
             slot.node.finished.store(true, Ordering::Release);
             slots[key] = None;
             free.push(key);
@@ -846,7 +860,7 @@ fn poll_children<'env>(
     for key in finished_keys.drain(..) {
         state.nodes[key] = None;
     }
-    more_new || !state.ready.is_empty()
+    more_new || state.ready.len() > yielded
 }
 
 /// The waker of a group's body: marks the body for polling and wakes the group.

@@ -70,6 +70,18 @@ fn current_task_info() -> Option<TaskInfo> {
         .find(|task| task.id == id)
 }
 
+/// The info of task `id` if it runs in the current runtime, else a record with only the
+/// id (name "unknown"): for statistics that name a task.
+pub(crate) fn task_info_by_id(id: u64) -> TaskInfo {
+    context::current_runtime()
+        .and_then(|runtime| runtime.tasks().into_iter().find(|task| task.id == id))
+        .unwrap_or_else(|| TaskInfo {
+            id,
+            name: "unknown".to_owned(),
+            parent_id: None,
+        })
+}
+
 /// Every task of the current runtime: the main task and every child of every live group.
 ///
 /// Returns an empty list outside a runtime.

@@ -17,6 +17,6 @@ pub use group::{TaskGroup, TaskGroupRun};
 pub use info::{
     TaskInfo, WaitAllTasksBlocked, get_current_task, get_running_tasks, wait_all_tasks_blocked,
 };
-pub(crate) use info::{current_task_name, next_task_id};
+pub(crate) use info::{current_task_name, next_task_id, task_info_by_id};
 pub use output::TaskOutput;
 pub use status::TaskStatus;

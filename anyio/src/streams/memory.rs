@@ -1,0 +1,802 @@
+//! Memory object streams: AnyIO's in-process channels, with backpressure and without
+//! losing items to cancellation.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::lowlevel::is_cancelled;
+use crate::sync::waiters::{WaitQueue, Withdrawn, wake_all};
+
+/// Creates a channel whose buffer holds up to `max_buffer_size` items; `send` waits
+/// while it is full.
+///
+/// - `0` makes a rendezvous: an item passes only from a sender to a receiver that are
+///   both there (`send` waits for a receiver; `send_nowait` succeeds only when one is
+///   waiting).
+/// - `usize::MAX` makes the buffer unbounded (see
+///   [`create_unbounded_memory_object_stream`]).
+///
+/// Both ends can be cloned; a side counts as closed once every clone of it was closed
+/// or dropped. Receivers then see [`ErrorKind::EndOfStream`] after the buffer is drained;
+/// senders see [`ErrorKind::BrokenResource`] with their item handed back.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let (tx, rx) = anyio::create_memory_object_stream::<u32>(1);
+/// anyio::task_group!(|tg| {
+///     tg.start_soon(async move {
+///         for n in 0..3 {
+///             tx.send(n).await?; // waits while the one-item buffer is full
+///         }
+///         anyio::Result::Ok(()) // dropping `tx` ends the stream
+///     });
+///     let mut received = Vec::new();
+///     loop {
+///         match rx.receive().await {
+///             Ok(n) => received.push(n),
+///             Err(e) if e.kind() == anyio::ErrorKind::EndOfStream => break,
+///             Err(e) => return Err(e),
+///         }
+///     }
+///     assert_eq!(received, [0, 1, 2]);
+///     anyio::Result::Ok(())
+/// })?;
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
+pub fn create_memory_object_stream<T>(
+    max_buffer_size: usize,
+) -> (MemoryObjectSendStream<T>, MemoryObjectReceiveStream<T>) {
+    let channel = Arc::new(Channel {
+        inner: Mutex::new(ChannelInner {
+            buffer: VecDeque::new(),
+            max_buffer_size,
+            open_send: 1,
+            open_receive: 1,
+            senders: WaitQueue::new(),
+            receivers: WaitQueue::new(),
+        }),
+    });
+    (
+        MemoryObjectSendStream {
+            channel: channel.clone(),
+            closed: AtomicBool::new(false),
+        },
+        MemoryObjectReceiveStream {
+            channel,
+            closed: AtomicBool::new(false),
+            stream_key: None,
+        },
+    )
+}
+
+/// Creates a channel without a buffer limit: `send` never waits.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = anyio::create_unbounded_memory_object_stream();
+/// for n in 0..1000 {
+///     tx.send_nowait(n).unwrap();
+/// }
+/// assert_eq!(rx.statistics().current_buffer_used, 1000);
+/// ```
+pub fn create_unbounded_memory_object_stream<T>()
+-> (MemoryObjectSendStream<T>, MemoryObjectReceiveStream<T>) {
+    create_memory_object_stream(usize::MAX)
+}
+
+struct Channel<T> {
+    inner: Mutex<ChannelInner<T>>,
+}
+
+struct ChannelInner<T> {
+    buffer: VecDeque<T>,
+    max_buffer_size: usize,
+    open_send: usize,
+    open_receive: usize,
+    /// Parked senders with their items. Grant `None`: the item was taken; `Some(item)`:
+    /// handed back because every receiver closed.
+    senders: WaitQueue<T, Option<T>>,
+    /// Parked receivers. Grant: an item, or the error that ends their wait.
+    receivers: WaitQueue<(), std::result::Result<T, ErrorKind>>,
+}
+
+impl<T> Channel<T> {
+    fn lock(&self) -> MutexGuard<'_, ChannelInner<T>> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<T> ChannelInner<T> {
+    /// Takes the next item without waiting: from the buffer (refilling it from the first
+    /// live parked sender), or straight from a parked sender. Returns the sender's waker.
+    fn take(&mut self) -> Option<(T, Option<Waker>)> {
+        if let Some(item) = self.buffer.pop_front() {
+            let waker = self.senders.first_live().map(|key| {
+                let (refill, waker) = self.senders.grant(key, None);
+                self.buffer.push_back(refill);
+                waker
+            });
+            return Some((item, waker));
+        }
+        let key = self.senders.first_live()?;
+        let (item, waker) = self.senders.grant(key, None);
+        Some((item, Some(waker)))
+    }
+
+    /// Places an item without waiting: with the first live parked receiver, or in the
+    /// buffer. Hands it back when neither can take it.
+    fn place(&mut self, item: T) -> std::result::Result<Option<Waker>, T> {
+        if let Some(key) = self.receivers.first_live() {
+            return Ok(Some(self.receivers.grant(key, Ok(item)).1));
+        }
+        if self.buffer.len() < self.max_buffer_size {
+            self.buffer.push_back(item);
+            return Ok(None);
+        }
+        Err(item)
+    }
+
+    /// Whether [`place`](ChannelInner::place) would succeed.
+    fn has_room(&self) -> bool {
+        self.buffer.len() < self.max_buffer_size || self.receivers.first_live().is_some()
+    }
+
+    /// An item handed to a receiver that went away before taking it: to the next live
+    /// receiver, else back to the front of the buffer (it is older than what is there).
+    fn give_back(&mut self, item: T) -> Option<Waker> {
+        if let Some(key) = self.receivers.first_live() {
+            return Some(self.receivers.grant(key, Ok(item)).1);
+        }
+        self.buffer.push_front(item);
+        None
+    }
+
+    fn statistics(&self) -> MemoryObjectStreamStatistics {
+        MemoryObjectStreamStatistics {
+            current_buffer_used: self.buffer.len(),
+            max_buffer_size: self.max_buffer_size,
+            open_send_streams: self.open_send,
+            open_receive_streams: self.open_receive,
+            tasks_waiting_send: self.senders.len(),
+            tasks_waiting_receive: self.receivers.len(),
+        }
+    }
+}
+
+/// A snapshot of a memory object stream, the same from either end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MemoryObjectStreamStatistics {
+    /// Items in the buffer.
+    pub current_buffer_used: usize,
+    /// The buffer's capacity (`usize::MAX`: unbounded).
+    pub max_buffer_size: usize,
+    /// Send ends (clones included) not closed yet.
+    pub open_send_streams: usize,
+    /// Receive ends (clones included) not closed yet.
+    pub open_receive_streams: usize,
+    /// Tasks waiting in `send`.
+    pub tasks_waiting_send: usize,
+    /// Tasks waiting in `receive`.
+    pub tasks_waiting_receive: usize,
+}
+
+/// A send that failed, with the item it could not deliver.
+///
+/// Converts into [`Error`] (dropping the item), so `?` works in functions returning
+/// [`anyio::Result`](crate::Result).
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = anyio::create_memory_object_stream::<String>(0);
+/// drop(rx);
+/// let error = tx.send_nowait("hello".to_owned()).unwrap_err();
+/// assert_eq!(error.kind(), anyio::ErrorKind::BrokenResource);
+/// assert_eq!(error.into_inner(), "hello");
+/// ```
+pub struct SendError<T> {
+    kind: ErrorKind,
+    item: T,
+}
+
+impl<T> SendError<T> {
+    /// Why the send failed: [`ErrorKind::WouldBlock`], [`ErrorKind::BrokenResource`] or
+    /// [`ErrorKind::ClosedResource`].
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The item that was not sent.
+    pub fn item(&self) -> &T {
+        &self.item
+    }
+
+    /// Takes the item back.
+    pub fn into_inner(self) -> T {
+        self.item
+    }
+
+    fn message(&self) -> &'static str {
+        match self.kind {
+            ErrorKind::WouldBlock => "the memory object stream's buffer is full",
+            ErrorKind::BrokenResource => "every receive end of the memory object stream is closed",
+            _ => "this send end of the memory object stream is closed",
+        }
+    }
+}
+
+impl<T> fmt::Debug for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendError")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Display for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind, self.message())
+    }
+}
+
+impl<T> std::error::Error for SendError<T> {}
+
+impl<T> From<SendError<T>> for Error {
+    fn from(error: SendError<T>) -> Error {
+        Error::new(error.kind, error.message())
+    }
+}
+
+fn closed_end(side: &str) -> Error {
+    Error::new(
+        ErrorKind::ClosedResource,
+        format!("this {side} end of the memory object stream is closed"),
+    )
+}
+
+fn end_of_stream() -> Error {
+    Error::new(
+        ErrorKind::EndOfStream,
+        "every send end of the memory object stream is closed and its buffer is empty",
+    )
+}
+
+/// The sending end of a memory object stream.
+///
+/// Methods take `&self`, so tasks in a group may share one end by reference; clone it to
+/// give a task its own end (the stream ends when every clone is closed or dropped).
+pub struct MemoryObjectSendStream<T> {
+    channel: Arc<Channel<T>>,
+    closed: AtomicBool,
+}
+
+impl<T> MemoryObjectSendStream<T> {
+    /// Sends an item, waiting while the buffer is full (or, with buffer 0, until a
+    /// receiver takes it).
+    ///
+    /// A checkpoint: in a cancelled scope it delivers nothing.
+    ///
+    /// # Errors
+    ///
+    /// With the item handed back: [`ErrorKind::ClosedResource`] if this end was closed,
+    /// [`ErrorKind::BrokenResource`] if every receive end is closed (also while waiting).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before a receiver took the item, the item is withdrawn (and dropped with
+    /// the future); once taken, it is delivered. Nothing is delivered twice or lost in
+    /// between.
+    pub fn send(&self, item: T) -> MemorySend<'_, T> {
+        MemorySend {
+            stream: self,
+            item: Some(item),
+            key: None,
+        }
+    }
+
+    /// Sends an item if that needs no waiting: a receiver is waiting, or the buffer has
+    /// room.
+    ///
+    /// # Errors
+    ///
+    /// With the item handed back: [`ErrorKind::WouldBlock`] if the buffer is full and no
+    /// receiver waits; otherwise as for [`send`](MemoryObjectSendStream::send).
+    pub fn send_nowait(&self, item: T) -> std::result::Result<(), SendError<T>> {
+        let waker = {
+            let mut inner = self.channel.lock();
+            if let Err(kind) = self.check_open(&inner) {
+                return Err(SendError { kind, item });
+            }
+            match inner.place(item) {
+                Ok(waker) => waker,
+                Err(item) => {
+                    return Err(SendError {
+                        kind: ErrorKind::WouldBlock,
+                        item,
+                    });
+                }
+            }
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+    }
+
+    /// Closes this end (clones stay open). Receivers see the end of the stream once every
+    /// send end is closed and the buffer is drained. Idempotent; dropping closes too.
+    pub fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let mut wakers = Vec::new();
+        {
+            let mut inner = self.channel.lock();
+            inner.open_send -= 1;
+            if inner.open_send == 0 && inner.buffer.is_empty() {
+                inner
+                    .receivers
+                    .grant_all(|()| Err(ErrorKind::EndOfStream), &mut wakers);
+            }
+        }
+        wake_all(wakers);
+    }
+
+    /// Another send end on the same stream.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::ClosedResource`] if this end is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = anyio::create_memory_object_stream::<u8>(4);
+    /// let tx2 = tx.try_clone().unwrap();
+    /// drop(tx);
+    /// tx2.send_nowait(7).unwrap(); // the clone keeps the stream open
+    /// assert_eq!(rx.receive_nowait().unwrap(), 7);
+    /// ```
+    pub fn try_clone(&self) -> Result<MemoryObjectSendStream<T>> {
+        let mut inner = self.channel.lock();
+        if self.closed.load(Ordering::Acquire) {
+            return Err(closed_end("send"));
+        }
+        inner.open_send += 1;
+        Ok(MemoryObjectSendStream {
+            channel: self.channel.clone(),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// Whether this end was closed.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// The stream's state (the same from every end).
+    pub fn statistics(&self) -> MemoryObjectStreamStatistics {
+        self.channel.lock().statistics()
+    }
+
+    fn check_open(&self, inner: &ChannelInner<T>) -> std::result::Result<(), ErrorKind> {
+        if self.closed.load(Ordering::Acquire) {
+            Err(ErrorKind::ClosedResource)
+        } else if inner.open_receive == 0 {
+            Err(ErrorKind::BrokenResource)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl<T> Clone for MemoryObjectSendStream<T> {
+    /// Another send end; cloning a closed end gives a closed end (see
+    /// [`try_clone`](MemoryObjectSendStream::try_clone)).
+    fn clone(&self) -> Self {
+        self.try_clone().unwrap_or_else(|_| MemoryObjectSendStream {
+            channel: self.channel.clone(),
+            closed: AtomicBool::new(true),
+        })
+    }
+}
+
+impl<T> Drop for MemoryObjectSendStream<T> {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl<T> fmt::Debug for MemoryObjectSendStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryObjectSendStream")
+            .field("closed", &self.is_closed())
+            .field("statistics", &self.statistics())
+            .finish()
+    }
+}
+
+/// Future of [`MemoryObjectSendStream::send`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct MemorySend<'a, T> {
+    stream: &'a MemoryObjectSendStream<T>,
+    /// The item until it is placed or parked (then the queue holds it).
+    item: Option<T>,
+    key: Option<usize>,
+}
+
+impl<T> Unpin for MemorySend<'_, T> {}
+
+impl<T> fmt::Debug for MemorySend<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemorySend")
+            .field("waiting", &self.key.is_some())
+            .finish()
+    }
+}
+
+impl<T> Future for MemorySend<'_, T> {
+    type Output = std::result::Result<(), SendError<T>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let stream = this.stream;
+        let waker = {
+            let mut inner = stream.channel.lock();
+            match this.key {
+                None => {
+                    if is_cancelled() {
+                        return Poll::Pending;
+                    }
+                    let item = this
+                        .item
+                        .take()
+                        .expect("MemorySend polled after completion");
+                    if let Err(kind) = stream.check_open(&inner) {
+                        return Poll::Ready(Err(SendError { kind, item }));
+                    }
+                    match inner.place(item) {
+                        Ok(waker) => waker,
+                        Err(item) => {
+                            this.key = Some(inner.senders.push(item, cx.waker()));
+                            return Poll::Pending;
+                        }
+                    }
+                }
+                Some(key) => {
+                    if let Some(outcome) = inner.senders.poll_granted(key, cx.waker()) {
+                        this.key = None;
+                        return Poll::Ready(match outcome {
+                            None => Ok(()),
+                            Some(item) => Err(SendError {
+                                kind: ErrorKind::BrokenResource,
+                                item,
+                            }),
+                        });
+                    }
+                    if is_cancelled() {
+                        return Poll::Pending;
+                    }
+                    let closed = stream.closed.load(Ordering::Acquire);
+                    // Skipped while cancelled and then shielded, or this end was closed.
+                    if !closed && !inner.has_room() {
+                        return Poll::Pending;
+                    }
+                    this.key = None;
+                    let Withdrawn::Queued(item) = inner.senders.withdraw(key) else {
+                        unreachable!("checked not granted above")
+                    };
+                    if closed {
+                        return Poll::Ready(Err(SendError {
+                            kind: ErrorKind::ClosedResource,
+                            item,
+                        }));
+                    }
+                    match inner.place(item) {
+                        Ok(waker) => waker,
+                        Err(_) => unreachable!("checked for room above"),
+                    }
+                }
+            }
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<T> Drop for MemorySend<'_, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            // The withdrawn item (not delivered) is dropped after the mutex is released.
+            let withdrawn = self.stream.channel.lock().senders.withdraw(key);
+            drop(withdrawn);
+        }
+    }
+}
+
+/// The receiving end of a memory object stream.
+///
+/// Methods take `&self`, so tasks in a group may share one end by reference; clone it
+/// for several consumers (each item goes to one of them). Also a
+/// [`futures_core::Stream`] of items, which ends at the end of the stream.
+pub struct MemoryObjectReceiveStream<T> {
+    channel: Arc<Channel<T>>,
+    closed: AtomicBool,
+    /// The waiter slot of `Stream::poll_next`.
+    stream_key: Option<usize>,
+}
+
+impl<T> MemoryObjectReceiveStream<T> {
+    /// Receives the next item, waiting for one.
+    ///
+    /// A checkpoint: in a cancelled scope it takes nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::EndOfStream`] once every send end is closed and the buffer is empty;
+    /// [`ErrorKind::ClosedResource`] if this end was closed.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: an item handed to this receive is returned by it, even if its scope
+    /// is cancelled meanwhile; if the future is dropped before it could return the item,
+    /// the item goes to the next receiver or back to the front of the buffer.
+    pub fn receive(&self) -> MemoryReceive<'_, T> {
+        MemoryReceive {
+            stream: self,
+            key: None,
+        }
+    }
+
+    /// Receives an item if one is there: in the buffer or offered by a waiting sender.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::WouldBlock`] if there is none; otherwise as for
+    /// [`receive`](MemoryObjectReceiveStream::receive).
+    pub fn receive_nowait(&self) -> Result<T> {
+        let (item, waker) = {
+            let mut inner = self.channel.lock();
+            if self.closed.load(Ordering::Acquire) {
+                return Err(closed_end("receive"));
+            }
+            match inner.take() {
+                Some(taken) => taken,
+                None if inner.open_send == 0 => return Err(end_of_stream()),
+                None => {
+                    return Err(Error::new(
+                        ErrorKind::WouldBlock,
+                        "the memory object stream has no item ready",
+                    ));
+                }
+            }
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(item)
+    }
+
+    /// Closes this end (clones stay open). When every receive end is closed, waiting
+    /// senders fail with [`ErrorKind::BrokenResource`] and buffered items are dropped.
+    /// Idempotent; dropping closes too.
+    pub fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let mut wakers = Vec::new();
+        let dropped_items;
+        {
+            let mut inner = self.channel.lock();
+            inner.open_receive -= 1;
+            if inner.open_receive > 0 {
+                return;
+            }
+            inner.senders.grant_all(Some, &mut wakers);
+            dropped_items = std::mem::take(&mut inner.buffer);
+        }
+        drop(dropped_items);
+        wake_all(wakers);
+    }
+
+    /// Another receive end on the same stream.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::ClosedResource`] if this end is closed.
+    pub fn try_clone(&self) -> Result<MemoryObjectReceiveStream<T>> {
+        let mut inner = self.channel.lock();
+        if self.closed.load(Ordering::Acquire) {
+            return Err(closed_end("receive"));
+        }
+        inner.open_receive += 1;
+        Ok(MemoryObjectReceiveStream {
+            channel: self.channel.clone(),
+            closed: AtomicBool::new(false),
+            stream_key: None,
+        })
+    }
+
+    /// Whether this end was closed.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// The stream's state (the same from every end).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = anyio::create_memory_object_stream::<u8>(2);
+    /// tx.send_nowait(1).unwrap();
+    /// let stats = rx.statistics();
+    /// assert_eq!(stats.current_buffer_used, 1);
+    /// assert_eq!(stats.max_buffer_size, 2);
+    /// assert_eq!(stats.open_send_streams, 1);
+    /// assert_eq!(stats.tasks_waiting_receive, 0);
+    /// ```
+    pub fn statistics(&self) -> MemoryObjectStreamStatistics {
+        self.channel.lock().statistics()
+    }
+
+    fn poll_receive(&self, key: &mut Option<usize>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        let (item, waker) = {
+            let mut inner = self.channel.lock();
+            match *key {
+                None => {
+                    if is_cancelled() {
+                        return Poll::Pending;
+                    }
+                    if self.closed.load(Ordering::Acquire) {
+                        return Poll::Ready(Err(closed_end("receive")));
+                    }
+                    match inner.take() {
+                        Some(taken) => taken,
+                        None if inner.open_send == 0 => return Poll::Ready(Err(end_of_stream())),
+                        None => {
+                            *key = Some(inner.receivers.push((), cx.waker()));
+                            return Poll::Pending;
+                        }
+                    }
+                }
+                Some(k) => {
+                    if let Some(outcome) = inner.receivers.poll_granted(k, cx.waker()) {
+                        *key = None;
+                        return Poll::Ready(outcome.map_err(|_| end_of_stream()));
+                    }
+                    if is_cancelled() {
+                        return Poll::Pending;
+                    }
+                    // Skipped while cancelled and then shielded, or this end was closed.
+                    if self.closed.load(Ordering::Acquire) {
+                        inner.receivers.withdraw(k);
+                        *key = None;
+                        return Poll::Ready(Err(closed_end("receive")));
+                    }
+                    match inner.take() {
+                        Some(taken) => {
+                            inner.receivers.withdraw(k);
+                            *key = None;
+                            taken
+                        }
+                        None if inner.open_send == 0 => {
+                            inner.receivers.withdraw(k);
+                            *key = None;
+                            return Poll::Ready(Err(end_of_stream()));
+                        }
+                        None => return Poll::Pending,
+                    }
+                }
+            }
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Poll::Ready(Ok(item))
+    }
+
+    /// Gives up a parked receive: an item already handed to it goes to the next receiver
+    /// or back to the buffer.
+    fn withdraw(&self, key: usize) {
+        let waker = {
+            let mut inner = self.channel.lock();
+            match inner.receivers.withdraw(key) {
+                Withdrawn::Granted(Ok(item)) => inner.give_back(item),
+                Withdrawn::Granted(Err(_)) | Withdrawn::Queued(()) => None,
+            }
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl<T> Clone for MemoryObjectReceiveStream<T> {
+    /// Another receive end; cloning a closed end gives a closed end (see
+    /// [`try_clone`](MemoryObjectReceiveStream::try_clone)).
+    fn clone(&self) -> Self {
+        self.try_clone()
+            .unwrap_or_else(|_| MemoryObjectReceiveStream {
+                channel: self.channel.clone(),
+                closed: AtomicBool::new(true),
+                stream_key: None,
+            })
+    }
+}
+
+impl<T> Drop for MemoryObjectReceiveStream<T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.stream_key.take() {
+            self.withdraw(key);
+        }
+        self.close();
+    }
+}
+
+impl<T> fmt::Debug for MemoryObjectReceiveStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryObjectReceiveStream")
+            .field("closed", &self.is_closed())
+            .field("statistics", &self.statistics())
+            .finish()
+    }
+}
+
+impl<T> Unpin for MemoryObjectReceiveStream<T> {}
+
+impl<T> futures_core::Stream for MemoryObjectReceiveStream<T> {
+    type Item = T;
+
+    /// The next item; `None` at the end of the stream or once this end is closed.
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self.get_mut();
+        let mut key = this.stream_key.take();
+        let result = this.poll_receive(&mut key, cx);
+        this.stream_key = key;
+        result.map(Result::ok)
+    }
+}
+
+/// Future of [`MemoryObjectReceiveStream::receive`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct MemoryReceive<'a, T> {
+    stream: &'a MemoryObjectReceiveStream<T>,
+    key: Option<usize>,
+}
+
+impl<T> fmt::Debug for MemoryReceive<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryReceive")
+            .field("waiting", &self.key.is_some())
+            .finish()
+    }
+}
+
+impl<T> Future for MemoryReceive<'_, T> {
+    type Output = Result<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        let this = &mut *self;
+        this.stream.poll_receive(&mut this.key, cx)
+    }
+}
+
+impl<T> Drop for MemoryReceive<'_, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.stream.withdraw(key);
+        }
+    }
+}

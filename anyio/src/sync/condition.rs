@@ -1,0 +1,329 @@
+//! [`Condition`]: wait for a notification while holding a lock.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::task::{Context, Poll};
+
+use super::lock::{Acquire, Lock, LockGuard, LockStatistics};
+use super::waiters::{WaitQueue, Withdrawn, wake_all};
+use crate::error::{Error, ErrorKind, Result};
+use crate::lowlevel::is_cancelled;
+
+/// A lock plus a queue of tasks waiting to be notified, as in AnyIO and Trio.
+///
+/// [`acquire`](Condition::acquire) the lock, then [`ConditionGuard::wait`]: the lock is
+/// released while waiting and held again when `wait` returns. Notify with
+/// [`ConditionGuard::notify`] / [`notify_all`](ConditionGuard::notify_all) (or the same
+/// methods on `Condition`, which check that the current task holds the lock).
+/// Notifications go to waiters in arrival order; a waiter cancelled before it is
+/// notified is skipped, and one dropped after passes the notification on.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Mutex;
+///
+/// # anyio::run(async {
+/// let condition = anyio::Condition::new();
+/// let queue = Mutex::new(Vec::new());
+/// anyio::task_group!(|tg| {
+///     tg.start_soon(async {
+///         let mut guard = condition.acquire().await?;
+///         guard.wait_for(|| !queue.lock().unwrap().is_empty()).await?;
+///         assert_eq!(queue.lock().unwrap().pop(), Some("job"));
+///         anyio::Result::Ok(())
+///     });
+///     anyio::sleep(0.001).await;
+///     let guard = condition.acquire().await?;
+///     queue.lock().unwrap().push("job");
+///     guard.notify(1);
+///     anyio::Result::Ok(())
+/// })?;
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
+pub struct Condition {
+    lock: Lock,
+    waiters: Mutex<WaitQueue<(), ()>>,
+}
+
+/// A snapshot of a [`Condition`], from [`Condition::statistics`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConditionStatistics {
+    /// Tasks waiting in [`ConditionGuard::wait`] for a notification.
+    pub tasks_waiting: usize,
+    /// The state of the underlying lock.
+    pub lock_statistics: LockStatistics,
+}
+
+impl Condition {
+    /// A condition with its own lock. Usable before any runtime exists.
+    pub const fn new() -> Condition {
+        Condition {
+            lock: Lock::new(),
+            waiters: Mutex::new(WaitQueue::new()),
+        }
+    }
+
+    /// Waits for the lock and takes it (see [`Lock::acquire`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Other`] if the current task already holds it.
+    pub async fn acquire(&self) -> Result<ConditionGuard<'_>> {
+        let guard = self.lock.acquire().await?;
+        Ok(self.guard(guard))
+    }
+
+    /// Takes the lock without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::WouldBlock`] if it is held.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let condition = anyio::Condition::new();
+    /// let guard = condition.acquire_nowait().unwrap();
+    /// assert!(condition.locked());
+    /// drop(guard);
+    /// assert!(!condition.locked());
+    /// ```
+    pub fn acquire_nowait(&self) -> Result<ConditionGuard<'_>> {
+        Ok(self.guard(self.lock.acquire_nowait()?))
+    }
+
+    /// Whether some task holds the lock.
+    pub fn locked(&self) -> bool {
+        self.lock.locked()
+    }
+
+    /// Wakes up to `n` waiters.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Other`] if the current task does not hold the lock.
+    pub fn notify(&self, n: usize) -> Result<()> {
+        self.check_held()?;
+        self.notify_held(n);
+        Ok(())
+    }
+
+    /// Wakes every waiter.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Other`] if the current task does not hold the lock.
+    pub fn notify_all(&self) -> Result<()> {
+        self.notify(usize::MAX)
+    }
+
+    /// The condition's state.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let condition = anyio::Condition::new();
+    /// let stats = condition.statistics();
+    /// assert_eq!(stats.tasks_waiting, 0);
+    /// assert!(!stats.lock_statistics.locked);
+    /// ```
+    pub fn statistics(&self) -> ConditionStatistics {
+        ConditionStatistics {
+            tasks_waiting: self.lock_waiters().len(),
+            lock_statistics: self.lock.statistics(),
+        }
+    }
+
+    fn guard<'a>(&'a self, lock: LockGuard<'a>) -> ConditionGuard<'a> {
+        ConditionGuard {
+            condition: self,
+            lock: Some(lock),
+        }
+    }
+
+    fn check_held(&self) -> Result<()> {
+        if self.lock.held_by_current_task() {
+            Ok(())
+        } else {
+            Err(not_holding())
+        }
+    }
+
+    fn notify_held(&self, n: usize) {
+        let mut wakers = Vec::new();
+        {
+            let mut waiters = self.lock_waiters();
+            while wakers.len() < n {
+                let Some(key) = waiters.first_live() else {
+                    break;
+                };
+                wakers.push(waiters.grant(key, ()).1);
+            }
+        }
+        wake_all(wakers);
+    }
+
+    fn lock_waiters(&self) -> std::sync::MutexGuard<'_, WaitQueue<(), ()>> {
+        self.waiters.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn not_holding() -> Error {
+    Error::new(
+        ErrorKind::Other,
+        "the current task does not hold the condition's lock",
+    )
+}
+
+impl Default for Condition {
+    fn default() -> Condition {
+        Condition::new()
+    }
+}
+
+impl fmt::Debug for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Condition")
+            .field("locked", &self.locked())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Holds a [`Condition`]'s lock; releases it when dropped.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct ConditionGuard<'a> {
+    condition: &'a Condition,
+    /// `None` while a `wait` has released the lock (or after one was interrupted).
+    lock: Option<LockGuard<'a>>,
+}
+
+impl<'a> ConditionGuard<'a> {
+    /// Releases the lock, waits for a notification, and takes the lock again.
+    ///
+    /// A checkpoint. If the wait is cancelled (dropped), the lock is not taken again and
+    /// this guard no longer holds it.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Other`] if this guard no longer holds the lock because an earlier
+    /// wait was interrupted.
+    pub fn wait(&mut self) -> ConditionWait<'_, 'a> {
+        ConditionWait {
+            guard: self,
+            stage: Stage::Start,
+        }
+    }
+
+    /// Waits until `predicate` returns true, checking it first and after each
+    /// notification (with the lock held).
+    ///
+    /// # Errors
+    ///
+    /// As for [`wait`](ConditionGuard::wait).
+    pub async fn wait_for(&mut self, mut predicate: impl FnMut() -> bool) -> Result<()> {
+        while !predicate() {
+            self.wait().await?;
+        }
+        Ok(())
+    }
+
+    /// Wakes up to `n` waiters.
+    pub fn notify(&self, n: usize) {
+        self.condition.notify_held(n);
+    }
+
+    /// Wakes every waiter.
+    pub fn notify_all(&self) {
+        self.condition.notify_held(usize::MAX);
+    }
+}
+
+impl fmt::Debug for ConditionGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConditionGuard")
+            .field("holds_lock", &self.lock.is_some())
+            .finish()
+    }
+}
+
+enum Stage<'a> {
+    Start,
+    Waiting(usize),
+    Reacquiring(Acquire<'a>),
+    Done,
+}
+
+/// Future of [`ConditionGuard::wait`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct ConditionWait<'g, 'a> {
+    guard: &'g mut ConditionGuard<'a>,
+    stage: Stage<'a>,
+}
+
+impl fmt::Debug for ConditionWait<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConditionWait").finish_non_exhaustive()
+    }
+}
+
+impl Future for ConditionWait<'_, '_> {
+    type Output = Result<()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let this = &mut *self;
+        let condition = this.guard.condition;
+        loop {
+            match &mut this.stage {
+                Stage::Start => {
+                    if this.guard.lock.is_none() {
+                        this.stage = Stage::Done;
+                        return Poll::Ready(Err(not_holding()));
+                    }
+                    if is_cancelled() {
+                        return Poll::Pending;
+                    }
+                    // Park first, then release: a notifier needs the lock, so it cannot
+                    // notify before this waiter is queued.
+                    let key = condition.lock_waiters().push((), cx.waker());
+                    this.stage = Stage::Waiting(key);
+                    this.guard.lock = None;
+                    return Poll::Pending;
+                }
+                Stage::Waiting(key) => {
+                    let key = *key;
+                    if condition
+                        .lock_waiters()
+                        .poll_granted(key, cx.waker())
+                        .is_none()
+                    {
+                        return Poll::Pending;
+                    }
+                    this.stage = Stage::Reacquiring(condition.lock.acquire());
+                }
+                Stage::Reacquiring(acquire) => {
+                    let result = std::task::ready!(Pin::new(acquire).poll(cx));
+                    this.stage = Stage::Done;
+                    return Poll::Ready(result.map(|lock| this.guard.lock = Some(lock)));
+                }
+                Stage::Done => panic!("ConditionWait polled after completion"),
+            }
+        }
+    }
+}
+
+impl Drop for ConditionWait<'_, '_> {
+    fn drop(&mut self) {
+        if let Stage::Waiting(key) = self.stage {
+            let condition = self.guard.condition;
+            let withdrawn = condition.lock_waiters().withdraw(key);
+            if let Withdrawn::Granted(()) = withdrawn {
+                // Notified but gone: the notification goes to the next waiter.
+                condition.notify_held(1);
+            }
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! [`Event`]: a flag that tasks can wait for.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+
+use super::waiters::{WaitQueue, wake_all};
+use crate::lowlevel::is_cancelled;
+
+/// A one-shot flag: [`set`](Event::set) once, and every task in [`wait`](Event::wait)
+/// (now or later) goes on.
+///
+/// Share it by reference (children started with `start_soon` may borrow it) or in an
+/// `Arc` for spawned children.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let ready = anyio::Event::new();
+/// anyio::task_group!(|tg| {
+///     tg.start_soon(async {
+///         ready.wait().await;
+///         println!("the other task is ready");
+///     });
+///     anyio::sleep(0.001).await;
+///     ready.set();
+/// })
+/// .unwrap();
+/// assert!(ready.is_set());
+/// # });
+/// ```
+pub struct Event {
+    set: AtomicBool,
+    waiters: Mutex<WaitQueue<(), ()>>,
+}
+
+/// A snapshot of an [`Event`], from [`Event::statistics`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EventStatistics {
+    /// Tasks waiting in [`Event::wait`].
+    pub tasks_waiting: usize,
+}
+
+impl Event {
+    /// An event that is not set. Usable before any runtime exists.
+    pub const fn new() -> Event {
+        Event {
+            set: AtomicBool::new(false),
+            waiters: Mutex::new(WaitQueue::new()),
+        }
+    }
+
+    /// Sets the flag and wakes every waiter; later calls do nothing.
+    pub fn set(&self) {
+        if self.set.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let mut wakers = Vec::new();
+        self.lock_waiters().grant_all(|()| (), &mut wakers);
+        wake_all(wakers);
+    }
+
+    /// Whether [`set`](Event::set) was called.
+    pub fn is_set(&self) -> bool {
+        self.set.load(Ordering::Acquire)
+    }
+
+    /// Waits until the flag is set.
+    ///
+    /// A checkpoint: in a cancelled scope it does not return even if the flag is set. A
+    /// wait that the flag already satisfied is not turned into a cancellation.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: a dropped waiter just leaves the queue.
+    pub fn wait(&self) -> EventWait<'_> {
+        EventWait {
+            event: self,
+            key: None,
+        }
+    }
+
+    /// The event's state.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = anyio::Event::new();
+    /// assert_eq!(event.statistics().tasks_waiting, 0);
+    /// ```
+    pub fn statistics(&self) -> EventStatistics {
+        EventStatistics {
+            tasks_waiting: self.lock_waiters().len(),
+        }
+    }
+
+    fn lock_waiters(&self) -> std::sync::MutexGuard<'_, WaitQueue<(), ()>> {
+        self.waiters.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Default for Event {
+    fn default() -> Event {
+        Event::new()
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("set", &self.is_set())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Future of [`Event::wait`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct EventWait<'a> {
+    event: &'a Event,
+    key: Option<usize>,
+}
+
+impl fmt::Debug for EventWait<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventWait").finish_non_exhaustive()
+    }
+}
+
+impl Future for EventWait<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let event = self.event;
+        match self.key {
+            None => {
+                if is_cancelled() {
+                    return Poll::Pending;
+                }
+                if event.is_set() {
+                    return Poll::Ready(());
+                }
+                let mut waiters = event.lock_waiters();
+                // Checked again under the mutex: `set` stores the flag before draining.
+                if event.is_set() {
+                    return Poll::Ready(());
+                }
+                self.key = Some(waiters.push((), cx.waker()));
+                Poll::Pending
+            }
+            Some(key) => {
+                if event.lock_waiters().poll_granted(key, cx.waker()).is_some() {
+                    self.key = None;
+                    return Poll::Ready(());
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for EventWait<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.event.lock_waiters().withdraw(key);
+        }
+    }
+}
