@@ -54,6 +54,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod abc;
 mod cancel;
 mod error;
 pub mod lowlevel;
@@ -63,6 +64,7 @@ pub mod streams;
 mod sync;
 mod task;
 mod time;
+mod typed_attr;
 
 pub use cancel::{
     CancelScope, CancelScopeRun, FailAfter, MoveOnAfter, WithCleanup, current_effective_deadline,
@@ -85,5 +87,6 @@ pub use task::{
     get_current_task, get_running_tasks, wait_all_tasks_blocked,
 };
 pub use time::{IntoDuration, Sleep, current_time, sleep, sleep_forever, sleep_until};
+pub use typed_attr::{TypedAttribute, TypedAttributeProvider, TypedAttributes};
 
 pub use macros::{fail_after, main, move_on_after, task_group, test};

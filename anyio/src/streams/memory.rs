@@ -9,9 +9,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
+use crate::abc::{AsyncResource, ObjectReceiveStream, ObjectSendStream};
 use crate::error::{Error, ErrorKind, Result};
 use crate::lowlevel::is_cancelled;
 use crate::sync::waiters::{WaitQueue, Withdrawn, wake_all};
+use crate::typed_attr::TypedAttributeProvider;
 
 /// Creates a channel whose buffer holds up to `max_buffer_size` items; `send` waits
 /// while it is full.
@@ -798,5 +800,41 @@ impl<T> Drop for MemoryReceive<'_, T> {
         if let Some(key) = self.key.take() {
             self.stream.withdraw(key);
         }
+    }
+}
+
+impl<T> TypedAttributeProvider for MemoryObjectSendStream<T> {}
+
+impl<T> AsyncResource for MemoryObjectSendStream<T> {
+    /// Closes this end, as [`close`](MemoryObjectSendStream::close).
+    async fn aclose(&mut self) -> Result<()> {
+        self.close();
+        Ok(())
+    }
+}
+
+impl<T> ObjectSendStream<T> for MemoryObjectSendStream<T> {
+    /// As [`MemoryObjectSendStream::send`], with the item dropped on failure.
+    async fn send(&mut self, item: T) -> Result<()> {
+        MemoryObjectSendStream::send(self, item)
+            .await
+            .map_err(Error::from)
+    }
+}
+
+impl<T> TypedAttributeProvider for MemoryObjectReceiveStream<T> {}
+
+impl<T> AsyncResource for MemoryObjectReceiveStream<T> {
+    /// Closes this end, as [`close`](MemoryObjectReceiveStream::close).
+    async fn aclose(&mut self) -> Result<()> {
+        self.close();
+        Ok(())
+    }
+}
+
+impl<T> ObjectReceiveStream<T> for MemoryObjectReceiveStream<T> {
+    /// As [`MemoryObjectReceiveStream::receive`].
+    async fn receive(&mut self) -> Result<T> {
+        MemoryObjectReceiveStream::receive(self).await
     }
 }

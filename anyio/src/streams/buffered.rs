@@ -1,0 +1,184 @@
+//! [`BufferedByteReceiveStream`]: exact-size and delimited reads over any byte stream.
+
+use crate::abc::{
+    ByteReceiveStream, ByteSendStream, ByteStream, DEFAULT_MAX_BYTES, check_max_bytes,
+    forward_resource_to_inner,
+};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Wraps a byte stream with a buffer, for protocols that read a fixed number of bytes
+/// ([`receive_exactly`](BufferedByteReceiveStream::receive_exactly)) or up to a
+/// delimiter ([`receive_until`](BufferedByteReceiveStream::receive_until)).
+///
+/// Bytes read from the inner stream but not returned yet stay in the buffer, also when
+/// a receive is cancelled halfway, so nothing is lost. When the inner stream is a
+/// [`ByteStream`], so is the wrapper (sends go straight through); it offers the inner
+/// stream's typed attributes.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::ByteSendStream;
+/// use anyio::streams::buffered::BufferedByteReceiveStream;
+/// use anyio::streams::object_bytes::memory_byte_stream_pair;
+///
+/// # anyio::run(async {
+/// let (mut client, server) = memory_byte_stream_pair(16);
+/// client.send(b"GET / HTTP/1.1\r\nHost: x\r\n").await?;
+/// let mut reader = BufferedByteReceiveStream::new(server);
+/// assert_eq!(reader.receive_until(b"\r\n", 1024).await?, b"GET / HTTP/1.1");
+/// assert_eq!(reader.receive_exactly(4).await?, b"Host");
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct BufferedByteReceiveStream<S> {
+    inner: S,
+    buffer: Vec<u8>,
+    /// Where the next delimiter search starts in `buffer` (what is before was searched).
+    searched: usize,
+}
+
+/// A buffered stream over a bidirectional byte stream (AnyIO's `BufferedByteStream`).
+pub type BufferedByteStream<S> = BufferedByteReceiveStream<S>;
+
+impl<S> BufferedByteReceiveStream<S> {
+    /// Wraps `inner` with an empty buffer.
+    pub fn new(inner: S) -> BufferedByteReceiveStream<S> {
+        BufferedByteReceiveStream {
+            inner,
+            buffer: Vec::new(),
+            searched: 0,
+        }
+    }
+
+    /// The bytes received but not returned yet.
+    pub fn buffer(&self) -> &[u8] {
+        &self.buffer
+    }
+
+    /// Appends `data` to the buffer: it comes out before anything still in the inner
+    /// stream.
+    pub fn feed_data(&mut self, data: &[u8]) {
+        self.buffer.extend_from_slice(data);
+    }
+
+    /// The wrapped stream.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped stream, mutably (reading from it directly skips the buffer).
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The wrapped stream and the buffered bytes it had already given.
+    pub fn into_parts(self) -> (S, Vec<u8>) {
+        (self.inner, self.buffer)
+    }
+
+    fn take_front(&mut self, n: usize) -> Vec<u8> {
+        let rest = self.buffer.split_off(n);
+        self.searched = 0;
+        std::mem::replace(&mut self.buffer, rest)
+    }
+}
+
+impl<S: ByteReceiveStream> BufferedByteReceiveStream<S> {
+    /// Reads one more chunk into the buffer; `IncompleteRead` at the end of the stream.
+    async fn fill(&mut self, what: &str) -> Result<()> {
+        match self.inner.receive(DEFAULT_MAX_BYTES).await {
+            Ok(chunk) => {
+                self.buffer.extend_from_slice(&chunk);
+                Ok(())
+            }
+            Err(error) if error.kind() == ErrorKind::EndOfStream => Err(Error::new(
+                ErrorKind::IncompleteRead,
+                format!(
+                    "the stream ended before {what} ({} bytes buffered)",
+                    self.buffer.len()
+                ),
+            )),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Exactly `nbytes` bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::IncompleteRead`] if the stream ends first (the bytes read stay in the
+    /// buffer).
+    pub async fn receive_exactly(&mut self, nbytes: usize) -> Result<Vec<u8>> {
+        while self.buffer.len() < nbytes {
+            self.fill(&format!("{nbytes} bytes could be read")).await?;
+        }
+        Ok(self.take_front(nbytes))
+    }
+
+    /// The bytes before the next `delimiter` (which is consumed, not returned), looking
+    /// at no more than `max_bytes` bytes before it.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::DelimiterNotFound`] if `max_bytes` bytes were read without it;
+    /// [`ErrorKind::IncompleteRead`] if the stream ends first. Either way the bytes read
+    /// stay in the buffer.
+    pub async fn receive_until(&mut self, delimiter: &[u8], max_bytes: usize) -> Result<Vec<u8>> {
+        assert!(
+            !delimiter.is_empty(),
+            "receive_until needs a non-empty delimiter"
+        );
+        loop {
+            let start = self.searched.saturating_sub(delimiter.len() - 1);
+            if let Some(at) = find(&self.buffer[start..], delimiter) {
+                let end = start + at;
+                if end <= max_bytes {
+                    let found = self.take_front(end);
+                    self.take_front(delimiter.len());
+                    return Ok(found);
+                }
+            }
+            self.searched = self.buffer.len();
+            if self.buffer.len() >= max_bytes {
+                return Err(Error::new(
+                    ErrorKind::DelimiterNotFound,
+                    format!("no delimiter {delimiter:?} within the first {max_bytes} bytes"),
+                ));
+            }
+            self.fill("the delimiter was found").await?;
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
+
+forward_resource_to_inner!(BufferedByteReceiveStream, inner);
+
+impl<S: ByteReceiveStream> ByteReceiveStream for BufferedByteReceiveStream<S> {
+    /// Buffered bytes first, else a chunk from the inner stream.
+    async fn receive(&mut self, max_bytes: usize) -> Result<Vec<u8>> {
+        check_max_bytes(max_bytes)?;
+        if self.buffer.is_empty() {
+            return self.inner.receive(max_bytes).await;
+        }
+        let n = max_bytes.min(self.buffer.len());
+        Ok(self.take_front(n))
+    }
+}
+
+impl<S: ByteSendStream> ByteSendStream for BufferedByteReceiveStream<S> {
+    async fn send(&mut self, data: &[u8]) -> Result<()> {
+        self.inner.send(data).await
+    }
+}
+
+impl<S: ByteStream> ByteStream for BufferedByteReceiveStream<S> {
+    async fn send_eof(&mut self) -> Result<()> {
+        self.inner.send_eof().await
+    }
+}

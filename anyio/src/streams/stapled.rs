@@ -1,0 +1,182 @@
+//! Two one-way streams stapled into one two-way stream.
+
+use crate::abc::{
+    AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, ObjectReceiveStream,
+    ObjectSendStream, ObjectStream,
+};
+use crate::error::Result;
+use crate::typed_attr::{TypedAttributeProvider, TypedAttributes};
+
+pub use crate::streams::multi_listener::MultiListener;
+
+/// A [`ByteStream`] made of a send stream and a receive stream.
+///
+/// `send_eof` closes the send half only; `aclose` closes both. Typed attributes come
+/// from both halves, the receive half's winning where both offer one.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::{ByteReceiveStream, ByteSendStream};
+/// use anyio::streams::object_bytes::memory_byte_stream_pair;
+/// use anyio::streams::stapled::StapledByteStream;
+///
+/// # anyio::run(async {
+/// let (mut left, right) = memory_byte_stream_pair(4);
+/// let (right_send, right_receive) = right.into_parts();
+/// // Re-staple the halves of one end: an echo through the pair.
+/// let mut restapled = StapledByteStream::new(right_send, right_receive);
+/// left.send(b"hi").await?;
+/// let got = restapled.receive(16).await?;
+/// restapled.send(&got).await?;
+/// assert_eq!(left.receive(16).await?, b"hi");
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct StapledByteStream<S, R> {
+    /// The sending half.
+    pub send_stream: S,
+    /// The receiving half.
+    pub receive_stream: R,
+}
+
+impl<S, R> StapledByteStream<S, R> {
+    /// Staples `send_stream` and `receive_stream`.
+    pub fn new(send_stream: S, receive_stream: R) -> StapledByteStream<S, R> {
+        StapledByteStream {
+            send_stream,
+            receive_stream,
+        }
+    }
+
+    /// The two halves.
+    pub fn into_parts(self) -> (S, R) {
+        (self.send_stream, self.receive_stream)
+    }
+}
+
+impl<S: AsyncResource, R: AsyncResource> AsyncResource for StapledByteStream<S, R> {
+    /// Closes both halves (both are closed even if the first fails).
+    async fn aclose(&mut self) -> Result<()> {
+        let sent = self.send_stream.aclose().await;
+        let received = self.receive_stream.aclose().await;
+        sent.and(received)
+    }
+}
+
+impl<S: TypedAttributeProvider, R: TypedAttributeProvider> TypedAttributeProvider
+    for StapledByteStream<S, R>
+{
+    fn extra_attributes(&self) -> TypedAttributes {
+        let mut attributes = self.send_stream.extra_attributes();
+        attributes.extend(self.receive_stream.extra_attributes());
+        attributes
+    }
+}
+
+impl<S: ByteSendStream, R: ByteReceiveStream> ByteReceiveStream for StapledByteStream<S, R> {
+    async fn receive(&mut self, max_bytes: usize) -> Result<Vec<u8>> {
+        self.receive_stream.receive(max_bytes).await
+    }
+}
+
+impl<S: ByteSendStream, R: ByteReceiveStream> ByteSendStream for StapledByteStream<S, R> {
+    async fn send(&mut self, data: &[u8]) -> Result<()> {
+        self.send_stream.send(data).await
+    }
+}
+
+impl<S: ByteSendStream, R: ByteReceiveStream> ByteStream for StapledByteStream<S, R> {
+    /// Closes the send half; receiving goes on.
+    async fn send_eof(&mut self) -> Result<()> {
+        self.send_stream.aclose().await
+    }
+}
+
+/// An [`ObjectStream`] made of a send stream and a receive stream of `T`.
+///
+/// `send_eof` closes the send half only; `aclose` closes both. Typed attributes come
+/// from both halves, the receive half's winning where both offer one.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::{ObjectReceiveStream, ObjectSendStream, ObjectStream};
+/// use anyio::streams::stapled::StapledObjectStream;
+///
+/// # anyio::run(async {
+/// let (tx, rx) = anyio::create_memory_object_stream::<u32>(4);
+/// let mut looped = StapledObjectStream::new(tx, rx);
+/// ObjectSendStream::send(&mut looped, 1).await?;
+/// looped.send_eof().await?;
+/// assert_eq!(ObjectReceiveStream::receive(&mut looped).await?, 1);
+/// let end = ObjectReceiveStream::receive(&mut looped).await.unwrap_err();
+/// assert_eq!(end.kind(), anyio::ErrorKind::EndOfStream);
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct StapledObjectStream<S, R> {
+    /// The sending half.
+    pub send_stream: S,
+    /// The receiving half.
+    pub receive_stream: R,
+}
+
+impl<S, R> StapledObjectStream<S, R> {
+    /// Staples `send_stream` and `receive_stream`.
+    pub fn new(send_stream: S, receive_stream: R) -> StapledObjectStream<S, R> {
+        StapledObjectStream {
+            send_stream,
+            receive_stream,
+        }
+    }
+
+    /// The two halves.
+    pub fn into_parts(self) -> (S, R) {
+        (self.send_stream, self.receive_stream)
+    }
+}
+
+impl<S: AsyncResource, R: AsyncResource> AsyncResource for StapledObjectStream<S, R> {
+    /// Closes both halves (both are closed even if the first fails).
+    async fn aclose(&mut self) -> Result<()> {
+        let sent = self.send_stream.aclose().await;
+        let received = self.receive_stream.aclose().await;
+        sent.and(received)
+    }
+}
+
+impl<S: TypedAttributeProvider, R: TypedAttributeProvider> TypedAttributeProvider
+    for StapledObjectStream<S, R>
+{
+    fn extra_attributes(&self) -> TypedAttributes {
+        let mut attributes = self.send_stream.extra_attributes();
+        attributes.extend(self.receive_stream.extra_attributes());
+        attributes
+    }
+}
+
+impl<T, S: ObjectSendStream<T>, R: ObjectReceiveStream<T>> ObjectReceiveStream<T>
+    for StapledObjectStream<S, R>
+{
+    async fn receive(&mut self) -> Result<T> {
+        self.receive_stream.receive().await
+    }
+}
+
+impl<T, S: ObjectSendStream<T>, R: ObjectReceiveStream<T>> ObjectSendStream<T>
+    for StapledObjectStream<S, R>
+{
+    async fn send(&mut self, item: T) -> Result<()> {
+        self.send_stream.send(item).await
+    }
+}
+
+impl<T, S: ObjectSendStream<T>, R: ObjectReceiveStream<T>> ObjectStream<T>
+    for StapledObjectStream<S, R>
+{
+    /// Closes the send half; receiving goes on.
+    async fn send_eof(&mut self) -> Result<()> {
+        self.send_stream.aclose().await
+    }
+}

@@ -1,0 +1,134 @@
+//! Typed attributes: extra information a stream or listener offers (its address, its
+//! file path, ...), looked up by a key type and returned with that key's value type.
+
+use std::any::{Any, TypeId, type_name};
+use std::collections::HashMap;
+use std::fmt;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// A key for a typed attribute: a (usually zero-sized) type naming the attribute, with
+/// the type of its value.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::{TypedAttribute, TypedAttributeProvider, TypedAttributes};
+///
+/// /// The name of the peer, as a test stream knows it.
+/// struct PeerName;
+/// impl TypedAttribute for PeerName {
+///     type Value = String;
+/// }
+///
+/// struct TestStream;
+/// impl TypedAttributeProvider for TestStream {
+///     fn extra_attributes(&self) -> TypedAttributes {
+///         TypedAttributes::new().with::<PeerName>("alice".to_owned())
+///     }
+/// }
+///
+/// assert_eq!(TestStream.extra::<PeerName>().unwrap(), "alice");
+/// ```
+pub trait TypedAttribute: 'static {
+    /// The attribute's value.
+    type Value: Clone + Send + Sync + 'static;
+}
+
+/// A set of typed attribute values, keyed by their [`TypedAttribute`] types.
+#[derive(Default)]
+pub struct TypedAttributes {
+    values: HashMap<TypeId, (&'static str, Box<dyn Any + Send + Sync>)>,
+}
+
+impl TypedAttributes {
+    /// An empty set.
+    pub fn new() -> TypedAttributes {
+        TypedAttributes::default()
+    }
+
+    /// Sets attribute `A` (replacing an earlier value).
+    pub fn insert<A: TypedAttribute>(&mut self, value: A::Value) -> &mut TypedAttributes {
+        self.values
+            .insert(TypeId::of::<A>(), (type_name::<A>(), Box::new(value)));
+        self
+    }
+
+    /// This set with attribute `A` set.
+    pub fn with<A: TypedAttribute>(mut self, value: A::Value) -> TypedAttributes {
+        self.insert::<A>(value);
+        self
+    }
+
+    /// The value of attribute `A`, if set.
+    pub fn get<A: TypedAttribute>(&self) -> Option<&A::Value> {
+        self.values
+            .get(&TypeId::of::<A>())
+            .and_then(|(_, value)| value.downcast_ref())
+    }
+
+    /// Adds every attribute of `other`; its values win over this set's.
+    pub fn extend(&mut self, other: TypedAttributes) -> &mut TypedAttributes {
+        self.values.extend(other.values);
+        self
+    }
+
+    /// How many attributes are set.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether no attribute is set.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+impl fmt::Debug for TypedAttributes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set()
+            .entries(self.values.values().map(|(name, _)| name))
+            .finish()
+    }
+}
+
+/// Something that offers typed attributes: streams, listeners, and the wrappers around
+/// them (which also offer their inner stream's attributes).
+pub trait TypedAttributeProvider {
+    /// Every attribute this object offers, including those of what it wraps. The default
+    /// offers none.
+    fn extra_attributes(&self) -> TypedAttributes {
+        TypedAttributes::new()
+    }
+
+    /// The value of attribute `A`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::TypedAttributeLookup`], naming the attribute, if it is not offered.
+    fn extra<A: TypedAttribute>(&self) -> Result<A::Value>
+    where
+        Self: Sized,
+    {
+        self.extra_attributes().get::<A>().cloned().ok_or_else(|| {
+            Error::new(
+                ErrorKind::TypedAttributeLookup,
+                format!(
+                    "this object does not offer the attribute {}",
+                    type_name::<A>()
+                ),
+            )
+        })
+    }
+
+    /// The value of attribute `A`, or `default` if it is not offered.
+    fn extra_or<A: TypedAttribute>(&self, default: A::Value) -> A::Value
+    where
+        Self: Sized,
+    {
+        self.extra_attributes()
+            .get::<A>()
+            .cloned()
+            .unwrap_or(default)
+    }
+}
