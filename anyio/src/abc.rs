@@ -16,6 +16,18 @@ use crate::typed_attr::TypedAttributeProvider;
 pub use crate::typed_attr::{TypedAttribute, TypedAttributes};
 
 /// Something that must be closed, possibly with I/O (a goodbye message, a flush).
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::AsyncResource;
+///
+/// # anyio::run(async {
+/// let (mut tx, _rx) = anyio::create_memory_object_stream::<u8>(1);
+/// tx.aclose().await?;
+/// assert!(tx.is_closed());
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
 pub trait AsyncResource {
     /// Closes the resource. Later operations on it fail with
     /// [`ErrorKind::ClosedResource`]; closing again does nothing.
@@ -23,6 +35,33 @@ pub trait AsyncResource {
 }
 
 /// Receives objects of type `T`, in order, none missed.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::ObjectReceiveStream;
+///
+/// /// Sums every number a stream carries, whatever the stream.
+/// async fn sum(stream: &mut impl ObjectReceiveStream<u64>) -> anyio::Result<u64> {
+///     let mut total = 0;
+///     loop {
+///         match stream.receive().await {
+///             Ok(n) => total += n,
+///             Err(e) if e.kind() == anyio::ErrorKind::EndOfStream => return Ok(total),
+///             Err(e) => return Err(e),
+///         }
+///     }
+/// }
+///
+/// # anyio::run(async {
+/// let (tx, mut rx) = anyio::create_memory_object_stream(4);
+/// for n in [1, 2, 3] {
+///     tx.send_nowait(n).unwrap();
+/// }
+/// drop(tx);
+/// assert_eq!(sum(&mut rx).await?, 6);
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
 pub trait ObjectReceiveStream<T>: AsyncResource + TypedAttributeProvider {
     /// The next object.
     ///
@@ -35,6 +74,22 @@ pub trait ObjectReceiveStream<T>: AsyncResource + TypedAttributeProvider {
 }
 
 /// Sends objects of type `T`, in order, none missed.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::ObjectSendStream;
+///
+/// async fn greet(stream: &mut impl ObjectSendStream<String>) -> anyio::Result<()> {
+///     stream.send("hello".to_owned()).await
+/// }
+///
+/// # anyio::run(async {
+/// let (mut tx, rx) = anyio::create_memory_object_stream(1);
+/// greet(&mut tx).await?;
+/// assert_eq!(rx.receive().await?, "hello");
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
 pub trait ObjectSendStream<T>: AsyncResource + TypedAttributeProvider {
     /// Sends `item` to the peer(s).
     ///
@@ -46,12 +101,41 @@ pub trait ObjectSendStream<T>: AsyncResource + TypedAttributeProvider {
 }
 
 /// Both directions of an object stream.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::{ObjectReceiveStream, ObjectStream};
+/// use anyio::streams::stapled::StapledObjectStream;
+///
+/// # anyio::run(async {
+/// let (tx, rx) = anyio::create_memory_object_stream::<u8>(1);
+/// let mut stream = StapledObjectStream::new(tx, rx);
+/// stream.send_eof().await?;
+/// let end = ObjectReceiveStream::receive(&mut stream).await.unwrap_err();
+/// assert_eq!(end.kind(), anyio::ErrorKind::EndOfStream);
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
 pub trait ObjectStream<T>: ObjectReceiveStream<T> + ObjectSendStream<T> {
     /// Tells the peer no more objects will come, keeping the receiving direction open.
     async fn send_eof(&mut self) -> Result<()>;
 }
 
 /// Receives bytes from one peer.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::{ByteReceiveStream, ByteSendStream};
+/// use anyio::streams::object_bytes::memory_byte_stream_pair;
+///
+/// # anyio::run(async {
+/// let (mut a, mut b) = memory_byte_stream_pair(1);
+/// a.send(b"abc").await?;
+/// assert_eq!(b.receive(2).await?, b"ab");
+/// assert_eq!(b.receive(2).await?, b"c");
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
 pub trait ByteReceiveStream: AsyncResource + TypedAttributeProvider {
     /// Up to `max_bytes` bytes (at least one).
     ///
@@ -63,21 +147,88 @@ pub trait ByteReceiveStream: AsyncResource + TypedAttributeProvider {
 }
 
 /// Sends bytes to one peer.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::{ByteReceiveStream, ByteSendStream};
+/// use anyio::streams::object_bytes::memory_byte_stream_pair;
+///
+/// # anyio::run(async {
+/// let (mut a, mut b) = memory_byte_stream_pair(1);
+/// a.send(b"data").await?;
+/// assert_eq!(b.receive(1024).await?, b"data");
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
 pub trait ByteSendStream: AsyncResource + TypedAttributeProvider {
     /// Sends all of `data`.
     async fn send(&mut self, data: &[u8]) -> Result<()>;
 }
 
 /// Both directions of a byte stream.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::{ByteReceiveStream, ByteSendStream, ByteStream};
+/// use anyio::streams::object_bytes::memory_byte_stream_pair;
+///
+/// # anyio::run(async {
+/// let (mut a, mut b) = memory_byte_stream_pair(1);
+/// a.send_eof().await?; // a can still receive
+/// b.send(b"late reply").await?;
+/// assert_eq!(a.receive(64).await?, b"late reply");
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
 pub trait ByteStream: ByteReceiveStream + ByteSendStream {
     /// Tells the peer no more bytes will come, keeping the receiving direction open.
     async fn send_eof(&mut self) -> Result<()>;
 }
 
 /// The default chunk size of byte receives (as AnyIO's 65536).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(anyio::abc::DEFAULT_MAX_BYTES, 64 * 1024);
+/// ```
 pub const DEFAULT_MAX_BYTES: usize = 65_536;
 
 /// Accepts incoming connections (or other streams).
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::{AsyncResource, Listener};
+/// use anyio::{MemoryObjectReceiveStream, TypedAttributeProvider};
+///
+/// /// "Connections" (here: names) arrive over a memory stream.
+/// struct Inbox(MemoryObjectReceiveStream<String>);
+/// impl TypedAttributeProvider for Inbox {}
+/// impl AsyncResource for Inbox {
+///     async fn aclose(&mut self) -> anyio::Result<()> {
+///         self.0.close();
+///         Ok(())
+///     }
+/// }
+/// impl Listener for Inbox {
+///     type Stream = String;
+///     async fn accept(&mut self) -> anyio::Result<String> {
+///         self.0.receive().await
+///     }
+/// }
+///
+/// # anyio::run(async {
+/// let (tx, rx) = anyio::create_memory_object_stream(2);
+/// tx.send_nowait("alice".to_owned()).unwrap();
+/// tx.send_nowait("bob".to_owned()).unwrap();
+/// drop(tx); // accepting then fails with EndOfStream, which ends serve
+/// let served = Inbox(rx)
+///     .serve(|name| async move { println!("hello, {name}") })
+///     .await;
+/// assert_eq!(served.unwrap_err().kind(), anyio::ErrorKind::EndOfStream);
+/// # });
+/// ```
 pub trait Listener: AsyncResource + TypedAttributeProvider {
     /// What an accepted connection is.
     type Stream;

@@ -42,12 +42,20 @@
 //!
 //! ## Map
 //!
-//! - Runtime: [`run`], [`Runtime`], [`Builder`], `#[anyio::main]`, `#[anyio::test]`.
+//! - Runtime: [`run`], [`Runtime`], [`Builder`], [`macro@main`], [`macro@test`].
 //! - Time: [`sleep`], [`sleep_until`], [`sleep_forever`], [`current_time`].
-//! - Cancellation: [`CancelScope`], [`move_on_after`](fn@move_on_after), [`fail_after`](fn@fail_after),
-//!   [`current_effective_deadline`], [`with_cleanup`], [`lowlevel`] checkpoints.
+//! - Cancellation: [`CancelScope`], [`move_on_after`](fn@move_on_after),
+//!   [`fail_after`](fn@fail_after), [`current_effective_deadline`], [`with_cleanup`],
+//!   [`lowlevel`] checkpoints; macros [`fail_after!`], [`move_on_after!`].
 //! - Tasks: [`TaskGroup`], [`task_group!`], [`TaskStatus`], [`get_current_task`],
 //!   [`get_running_tasks`], [`wait_all_tasks_blocked`].
+//! - Synchronization: [`Event`], [`Lock`], [`Condition`], [`Semaphore`],
+//!   [`CapacityLimiter`], [`ResourceGuard`] (fair, cancel-safe, usable in `static`s).
+//! - Memory object streams: [`create_memory_object_stream`] (bounded, rendezvous or
+//!   unbounded channels that never lose an item to cancellation).
+//! - Streams: the traits in [`abc`], typed attributes ([`TypedAttribute`],
+//!   [`TypedAttributeProvider`]), and the wrappers in [`streams`] (buffered, text,
+//!   stapled, file, `MultiListener`, a `futures-io` adapter).
 //! - Errors: [`Error`], [`ErrorKind`], [`Result`].
 
 #![forbid(unsafe_code)]

@@ -36,6 +36,20 @@ pub trait TypedAttribute: 'static {
 }
 
 /// A set of typed attribute values, keyed by their [`TypedAttribute`] types.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::{TypedAttribute, TypedAttributes};
+///
+/// struct Port;
+/// impl TypedAttribute for Port {
+///     type Value = u16;
+/// }
+///
+/// let attributes = TypedAttributes::new().with::<Port>(8080);
+/// assert_eq!(attributes.get::<Port>(), Some(&8080));
+/// ```
 #[derive(Default)]
 pub struct TypedAttributes {
     values: HashMap<TypeId, (&'static str, Box<dyn Any + Send + Sync>)>,
@@ -43,11 +57,33 @@ pub struct TypedAttributes {
 
 impl TypedAttributes {
     /// An empty set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(anyio::TypedAttributes::new().is_empty());
+    /// ```
     pub fn new() -> TypedAttributes {
         TypedAttributes::default()
     }
 
     /// Sets attribute `A` (replacing an earlier value).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::{TypedAttribute, TypedAttributes};
+    ///
+    /// struct Name;
+    /// impl TypedAttribute for Name {
+    ///     type Value = String;
+    /// }
+    ///
+    /// let mut attributes = TypedAttributes::new();
+    /// attributes.insert::<Name>("first".into());
+    /// attributes.insert::<Name>("second".into());
+    /// assert_eq!(attributes.get::<Name>().unwrap(), "second");
+    /// ```
     pub fn insert<A: TypedAttribute>(&mut self, value: A::Value) -> &mut TypedAttributes {
         self.values
             .insert(TypeId::of::<A>(), (type_name::<A>(), Box::new(value)));
@@ -55,12 +91,38 @@ impl TypedAttributes {
     }
 
     /// This set with attribute `A` set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::{TypedAttribute, TypedAttributes};
+    ///
+    /// struct Secure;
+    /// impl TypedAttribute for Secure {
+    ///     type Value = bool;
+    /// }
+    ///
+    /// assert_eq!(TypedAttributes::new().with::<Secure>(true).len(), 1);
+    /// ```
     pub fn with<A: TypedAttribute>(mut self, value: A::Value) -> TypedAttributes {
         self.insert::<A>(value);
         self
     }
 
     /// The value of attribute `A`, if set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::{TypedAttribute, TypedAttributes};
+    ///
+    /// struct Missing;
+    /// impl TypedAttribute for Missing {
+    ///     type Value = u8;
+    /// }
+    ///
+    /// assert_eq!(TypedAttributes::new().get::<Missing>(), None);
+    /// ```
     pub fn get<A: TypedAttribute>(&self) -> Option<&A::Value> {
         self.values
             .get(&TypeId::of::<A>())
@@ -68,17 +130,44 @@ impl TypedAttributes {
     }
 
     /// Adds every attribute of `other`; its values win over this set's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::{TypedAttribute, TypedAttributes};
+    ///
+    /// struct Port;
+    /// impl TypedAttribute for Port {
+    ///     type Value = u16;
+    /// }
+    ///
+    /// let mut inner = TypedAttributes::new().with::<Port>(1);
+    /// inner.extend(TypedAttributes::new().with::<Port>(2));
+    /// assert_eq!(inner.get::<Port>(), Some(&2));
+    /// ```
     pub fn extend(&mut self, other: TypedAttributes) -> &mut TypedAttributes {
         self.values.extend(other.values);
         self
     }
 
     /// How many attributes are set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(anyio::TypedAttributes::new().len(), 0);
+    /// ```
     pub fn len(&self) -> usize {
         self.values.len()
     }
 
     /// Whether no attribute is set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(anyio::TypedAttributes::default().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
@@ -94,6 +183,29 @@ impl fmt::Debug for TypedAttributes {
 
 /// Something that offers typed attributes: streams, listeners, and the wrappers around
 /// them (which also offer their inner stream's attributes).
+///
+/// # Examples
+///
+/// ```
+/// use anyio::{TypedAttribute, TypedAttributeProvider, TypedAttributes};
+///
+/// struct Speed;
+/// impl TypedAttribute for Speed {
+///     type Value = u32;
+/// }
+///
+/// struct Link;
+/// impl TypedAttributeProvider for Link {
+///     fn extra_attributes(&self) -> TypedAttributes {
+///         TypedAttributes::new().with::<Speed>(100)
+///     }
+/// }
+///
+/// assert_eq!(Link.extra::<Speed>().unwrap(), 100);
+/// assert_eq!(Link.extra_or::<Speed>(10), 100);
+/// let memory = anyio::create_memory_object_stream::<u8>(0).0;
+/// assert_eq!(memory.extra_or::<Speed>(10), 10); // memory streams offer none
+/// ```
 pub trait TypedAttributeProvider {
     /// Every attribute this object offers, including those of what it wraps. The default
     /// offers none.

@@ -39,10 +39,38 @@ pub struct BufferedByteReceiveStream<S> {
 }
 
 /// A buffered stream over a bidirectional byte stream (AnyIO's `BufferedByteStream`).
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::{ByteReceiveStream, ByteSendStream};
+/// use anyio::streams::buffered::BufferedByteStream;
+/// use anyio::streams::object_bytes::memory_byte_stream_pair;
+///
+/// # anyio::run(async {
+/// let (a, mut b) = memory_byte_stream_pair(4);
+/// let mut a = BufferedByteStream::new(a);
+/// a.send(b"ask").await?;
+/// assert_eq!(b.receive(64).await?, b"ask");
+/// b.send(b"1234").await?;
+/// assert_eq!(a.receive_exactly(4).await?, b"1234");
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
 pub type BufferedByteStream<S> = BufferedByteReceiveStream<S>;
 
 impl<S> BufferedByteReceiveStream<S> {
     /// Wraps `inner` with an empty buffer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::buffered::BufferedByteReceiveStream;
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    ///
+    /// let (_peer, stream) = memory_byte_stream_pair(1);
+    /// let buffered = BufferedByteReceiveStream::new(stream);
+    /// assert!(buffered.buffer().is_empty());
+    /// ```
     pub fn new(inner: S) -> BufferedByteReceiveStream<S> {
         BufferedByteReceiveStream {
             inner,
@@ -52,27 +80,89 @@ impl<S> BufferedByteReceiveStream<S> {
     }
 
     /// The bytes received but not returned yet.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::buffered::BufferedByteReceiveStream;
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    ///
+    /// let (_peer, stream) = memory_byte_stream_pair(1);
+    /// let mut buffered = BufferedByteReceiveStream::new(stream);
+    /// buffered.feed_data(b"abc");
+    /// assert_eq!(buffered.buffer(), b"abc");
+    /// ```
     pub fn buffer(&self) -> &[u8] {
         &self.buffer
     }
 
     /// Appends `data` to the buffer: it comes out before anything still in the inner
     /// stream.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::abc::ByteReceiveStream;
+    /// use anyio::streams::buffered::BufferedByteReceiveStream;
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    ///
+    /// # anyio::run(async {
+    /// let (_peer, stream) = memory_byte_stream_pair(1);
+    /// let mut buffered = BufferedByteReceiveStream::new(stream);
+    /// buffered.feed_data(b"pushed back");
+    /// assert_eq!(buffered.receive(6).await?, b"pushed");
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn feed_data(&mut self, data: &[u8]) {
         self.buffer.extend_from_slice(data);
     }
 
     /// The wrapped stream.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::buffered::BufferedByteReceiveStream;
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    ///
+    /// let (_peer, stream) = memory_byte_stream_pair(1);
+    /// let buffered = BufferedByteReceiveStream::new(stream);
+    /// let _inner = buffered.get_ref();
+    /// ```
     pub fn get_ref(&self) -> &S {
         &self.inner
     }
 
     /// The wrapped stream, mutably (reading from it directly skips the buffer).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::buffered::BufferedByteReceiveStream;
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    ///
+    /// let (_peer, stream) = memory_byte_stream_pair(1);
+    /// let mut buffered = BufferedByteReceiveStream::new(stream);
+    /// let _inner = buffered.get_mut();
+    /// ```
     pub fn get_mut(&mut self) -> &mut S {
         &mut self.inner
     }
 
     /// The wrapped stream and the buffered bytes it had already given.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::buffered::BufferedByteReceiveStream;
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    ///
+    /// let (_peer, stream) = memory_byte_stream_pair(1);
+    /// let mut buffered = BufferedByteReceiveStream::new(stream);
+    /// buffered.feed_data(b"rest");
+    /// let (_stream, rest) = buffered.into_parts();
+    /// assert_eq!(rest, b"rest");
+    /// ```
     pub fn into_parts(self) -> (S, Vec<u8>) {
         (self.inner, self.buffer)
     }
@@ -109,6 +199,26 @@ impl<S: ByteReceiveStream> BufferedByteReceiveStream<S> {
     ///
     /// [`ErrorKind::IncompleteRead`] if the stream ends first (the bytes read stay in the
     /// buffer).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::abc::{ByteSendStream, ByteStream};
+    /// use anyio::streams::buffered::BufferedByteReceiveStream;
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    ///
+    /// # anyio::run(async {
+    /// let (mut peer, stream) = memory_byte_stream_pair(4);
+    /// let mut buffered = BufferedByteReceiveStream::new(stream);
+    /// peer.send(b"12").await?;
+    /// peer.send(b"345").await?;
+    /// peer.send_eof().await?;
+    /// assert_eq!(buffered.receive_exactly(4).await?, b"1234");
+    /// let short = buffered.receive_exactly(4).await.unwrap_err();
+    /// assert_eq!(short.kind(), anyio::ErrorKind::IncompleteRead);
+    /// assert_eq!(buffered.buffer(), b"5");
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn receive_exactly(&mut self, nbytes: usize) -> Result<Vec<u8>> {
         while self.buffer.len() < nbytes {
             self.fill(&format!("{nbytes} bytes could be read")).await?;
@@ -124,6 +234,23 @@ impl<S: ByteReceiveStream> BufferedByteReceiveStream<S> {
     /// [`ErrorKind::DelimiterNotFound`] if `max_bytes` bytes were read without it;
     /// [`ErrorKind::IncompleteRead`] if the stream ends first. Either way the bytes read
     /// stay in the buffer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::abc::ByteSendStream;
+    /// use anyio::streams::buffered::BufferedByteReceiveStream;
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    ///
+    /// # anyio::run(async {
+    /// let (mut peer, stream) = memory_byte_stream_pair(4);
+    /// let mut buffered = BufferedByteReceiveStream::new(stream);
+    /// peer.send(b"key=value;too long without a delimiter").await?;
+    /// assert_eq!(buffered.receive_until(b";", 64).await?, b"key=value");
+    /// let error = buffered.receive_until(b";", 8).await.unwrap_err();
+    /// assert_eq!(error.kind(), anyio::ErrorKind::DelimiterNotFound);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn receive_until(&mut self, delimiter: &[u8], max_bytes: usize) -> Result<Vec<u8>> {
         assert!(
             !delimiter.is_empty(),

@@ -11,6 +11,20 @@ use crate::typed_attr::{TypedAttribute, TypedAttributeProvider, TypedAttributes}
 pub use std::io::SeekFrom;
 
 /// Typed attribute: the path of a file stream opened with `from_path`.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::TypedAttributeProvider;
+/// use anyio::streams::file::{FilePath, FileWriteStream};
+///
+/// # anyio::run(async {
+/// let path = std::env::temp_dir().join("anyio-doc-path-attr.txt");
+/// let stream = FileWriteStream::from_path(&path, false).await?;
+/// assert_eq!(stream.extra::<FilePath>()?, path);
+/// # std::fs::remove_file(&path)?;
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
 #[derive(Debug)]
 pub struct FilePath;
 
@@ -19,6 +33,20 @@ impl TypedAttribute for FilePath {
 }
 
 /// Typed attribute: the file descriptor of a file stream (Unix).
+///
+/// # Examples
+///
+/// ```
+/// use anyio::TypedAttributeProvider;
+/// use anyio::streams::file::{FileDescriptor, FileWriteStream};
+///
+/// # anyio::run(async {
+/// let path = std::env::temp_dir().join("anyio-doc-fd-attr.txt");
+/// let stream = FileWriteStream::from_path(&path, false).await?;
+/// assert!(stream.extra::<FileDescriptor>()? >= 0);
+/// # std::fs::remove_file(&path)?;
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
 #[cfg(unix)]
 #[derive(Debug)]
 pub struct FileDescriptor;
@@ -101,6 +129,17 @@ impl FileReadStream {
     /// # Errors
     ///
     /// The I/O error of opening it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::file::FileReadStream;
+    ///
+    /// # anyio::run(async {
+    /// let missing = FileReadStream::from_path("/no/such/file").await.unwrap_err();
+    /// assert_eq!(missing.kind(), anyio::ErrorKind::Io(std::io::ErrorKind::NotFound));
+    /// # });
+    /// ```
     pub async fn from_path(path: impl AsRef<Path>) -> Result<FileReadStream> {
         let path = path.as_ref().to_path_buf();
         let file = async_fs::File::open(&path).await?;
@@ -110,6 +149,21 @@ impl FileReadStream {
     }
 
     /// Reads from an already open file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::abc::ByteReceiveStream;
+    /// use anyio::streams::file::FileReadStream;
+    ///
+    /// # anyio::run(async {
+    /// let path = std::env::temp_dir().join("anyio-doc-read-new.txt");
+    /// std::fs::write(&path, "data")?;
+    /// let mut stream = FileReadStream::new(std::fs::File::open(&path)?);
+    /// assert_eq!(stream.receive(64).await?, b"data");
+    /// # std::fs::remove_file(&path)?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn new(file: std::fs::File) -> FileReadStream {
         FileReadStream {
             file: OpenFile::new(async_fs::File::from(file), None),
@@ -121,6 +175,22 @@ impl FileReadStream {
     /// # Errors
     ///
     /// [`ErrorKind::ClosedResource`] after `aclose`; the I/O error of seeking.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::abc::ByteReceiveStream;
+    /// use anyio::streams::file::{FileReadStream, SeekFrom};
+    ///
+    /// # anyio::run(async {
+    /// let path = std::env::temp_dir().join("anyio-doc-read-seek.txt");
+    /// std::fs::write(&path, "0123456789")?;
+    /// let mut stream = FileReadStream::from_path(&path).await?;
+    /// assert_eq!(stream.seek(SeekFrom::End(-3)).await?, 7);
+    /// assert_eq!(stream.receive(64).await?, b"789");
+    /// # std::fs::remove_file(&path)?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn seek(&mut self, position: SeekFrom) -> Result<u64> {
         self.file.seek(position).await
     }
@@ -130,6 +200,22 @@ impl FileReadStream {
     /// # Errors
     ///
     /// As for [`seek`](FileReadStream::seek).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::abc::ByteReceiveStream;
+    /// use anyio::streams::file::FileReadStream;
+    ///
+    /// # anyio::run(async {
+    /// let path = std::env::temp_dir().join("anyio-doc-read-tell.txt");
+    /// std::fs::write(&path, "abc")?;
+    /// let mut stream = FileReadStream::from_path(&path).await?;
+    /// stream.receive(2).await?;
+    /// assert_eq!(stream.tell().await?, 2);
+    /// # std::fs::remove_file(&path)?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn tell(&mut self) -> Result<u64> {
         self.file.seek(SeekFrom::Current(0)).await
     }
@@ -198,6 +284,23 @@ impl FileWriteStream {
     /// # Errors
     ///
     /// The I/O error of opening it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::abc::{AsyncResource, ByteSendStream};
+    /// use anyio::streams::file::FileWriteStream;
+    ///
+    /// # anyio::run(async {
+    /// let path = std::env::temp_dir().join("anyio-doc-write-append.txt");
+    /// std::fs::write(&path, "one ")?;
+    /// let mut stream = FileWriteStream::from_path(&path, true).await?;
+    /// stream.send(b"two").await?;
+    /// stream.aclose().await?;
+    /// assert_eq!(std::fs::read_to_string(&path)?, "one two");
+    /// # std::fs::remove_file(&path)?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn from_path(path: impl AsRef<Path>, append: bool) -> Result<FileWriteStream> {
         let path = path.as_ref().to_path_buf();
         let file = async_fs::OpenOptions::new()
@@ -213,6 +316,22 @@ impl FileWriteStream {
     }
 
     /// Writes to an already open file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::abc::{AsyncResource, ByteSendStream};
+    /// use anyio::streams::file::FileWriteStream;
+    ///
+    /// # anyio::run(async {
+    /// let path = std::env::temp_dir().join("anyio-doc-write-new.txt");
+    /// let mut stream = FileWriteStream::new(std::fs::File::create(&path)?);
+    /// stream.send(b"made elsewhere").await?;
+    /// stream.aclose().await?;
+    /// assert_eq!(std::fs::read(&path)?, b"made elsewhere");
+    /// # std::fs::remove_file(&path)?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn new(file: std::fs::File) -> FileWriteStream {
         FileWriteStream {
             file: OpenFile::new(async_fs::File::from(file), None),
@@ -224,6 +343,22 @@ impl FileWriteStream {
     /// # Errors
     ///
     /// [`ErrorKind::ClosedResource`] after `aclose`; the I/O error of writing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::abc::ByteSendStream;
+    /// use anyio::streams::file::FileWriteStream;
+    ///
+    /// # anyio::run(async {
+    /// let path = std::env::temp_dir().join("anyio-doc-write-flush.txt");
+    /// let mut stream = FileWriteStream::from_path(&path, false).await?;
+    /// stream.send(b"visible").await?;
+    /// stream.flush().await?;
+    /// assert_eq!(std::fs::read(&path)?, b"visible");
+    /// # std::fs::remove_file(&path)?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn flush(&mut self) -> Result<()> {
         Ok(self.file.get()?.flush().await?)
     }
@@ -233,6 +368,24 @@ impl FileWriteStream {
     /// # Errors
     ///
     /// As for [`flush`](FileWriteStream::flush).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::abc::{AsyncResource, ByteSendStream};
+    /// use anyio::streams::file::{FileWriteStream, SeekFrom};
+    ///
+    /// # anyio::run(async {
+    /// let path = std::env::temp_dir().join("anyio-doc-write-seek.txt");
+    /// let mut stream = FileWriteStream::from_path(&path, false).await?;
+    /// stream.send(b"hello").await?;
+    /// stream.seek(SeekFrom::Start(0)).await?;
+    /// stream.send(b"J").await?;
+    /// stream.aclose().await?;
+    /// assert_eq!(std::fs::read(&path)?, b"Jello");
+    /// # std::fs::remove_file(&path)?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn seek(&mut self, position: SeekFrom) -> Result<u64> {
         self.file.seek(position).await
     }

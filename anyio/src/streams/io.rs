@@ -63,6 +63,16 @@ pub struct ByteStreamIo<S> {
 
 impl<S> ByteStreamIo<S> {
     /// Wraps `stream`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::io::ByteStreamIo;
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    ///
+    /// let (a, _b) = memory_byte_stream_pair(1);
+    /// let _io = ByteStreamIo::new(a);
+    /// ```
     pub fn new(stream: S) -> ByteStreamIo<S> {
         ByteStreamIo {
             state: State::Idle(stream),
@@ -74,6 +84,16 @@ impl<S> ByteStreamIo<S> {
     }
 
     /// The stream back, unless an operation is in flight.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::io::ByteStreamIo;
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    ///
+    /// let (a, _b) = memory_byte_stream_pair(1);
+    /// assert!(ByteStreamIo::new(a).into_inner().is_some());
+    /// ```
     pub fn into_inner(self) -> Option<S> {
         match self.state {
             State::Idle(stream) => Some(stream),

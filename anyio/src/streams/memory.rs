@@ -175,6 +175,15 @@ impl<T> ChannelInner<T> {
 }
 
 /// A snapshot of a memory object stream, the same from either end.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = anyio::create_memory_object_stream::<u8>(4);
+/// let stats = tx.statistics();
+/// assert_eq!(stats, rx.statistics());
+/// assert_eq!((stats.open_send_streams, stats.open_receive_streams), (1, 1));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MemoryObjectStreamStatistics {
@@ -214,16 +223,38 @@ pub struct SendError<T> {
 impl<T> SendError<T> {
     /// Why the send failed: [`ErrorKind::WouldBlock`], [`ErrorKind::BrokenResource`] or
     /// [`ErrorKind::ClosedResource`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = anyio::create_memory_object_stream::<u8>(0);
+    /// assert_eq!(tx.send_nowait(1).unwrap_err().kind(), anyio::ErrorKind::WouldBlock);
+    /// ```
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
 
     /// The item that was not sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = anyio::create_memory_object_stream::<u8>(0);
+    /// assert_eq!(*tx.send_nowait(1).unwrap_err().item(), 1);
+    /// ```
     pub fn item(&self) -> &T {
         &self.item
     }
 
     /// Takes the item back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = anyio::create_memory_object_stream::<String>(0);
+    /// let item = tx.send_nowait("mine".into()).unwrap_err().into_inner();
+    /// assert_eq!(item, "mine");
+    /// ```
     pub fn into_inner(self) -> T {
         self.item
     }
@@ -277,6 +308,22 @@ fn end_of_stream() -> Error {
 ///
 /// Methods take `&self`, so tasks in a group may share one end by reference; clone it to
 /// give a task its own end (the stream ends when every clone is closed or dropped).
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let (tx, rx) = anyio::create_memory_object_stream::<u32>(8);
+/// anyio::task_group!(|tg| {
+///     for worker in 0..3 {
+///         let tx = tx.clone(); // each producer owns an end
+///         tg.start_soon(async move { tx.send(worker).await.map_err(anyio::Error::from) });
+///     }
+/// })?;
+/// drop(tx);
+/// assert_eq!(rx.statistics().current_buffer_used, 3);
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
 pub struct MemoryObjectSendStream<T> {
     channel: Arc<Channel<T>>,
     closed: AtomicBool,
@@ -298,6 +345,22 @@ impl<T> MemoryObjectSendStream<T> {
     /// Dropped before a receiver took the item, the item is withdrawn (and dropped with
     /// the future); once taken, it is delivered. Nothing is delivered twice or lost in
     /// between.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let (tx, rx) = anyio::create_memory_object_stream::<&str>(0);
+    /// anyio::task_group!(|tg| {
+    ///     tg.start_soon(async {
+    ///         tx.send("waits for the receiver").await?;
+    ///         anyio::Result::Ok(())
+    ///     });
+    ///     assert_eq!(rx.receive().await?, "waits for the receiver");
+    ///     anyio::Result::Ok(())
+    /// })?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn send(&self, item: T) -> MemorySend<'_, T> {
         MemorySend {
             stream: self,
@@ -313,6 +376,17 @@ impl<T> MemoryObjectSendStream<T> {
     ///
     /// With the item handed back: [`ErrorKind::WouldBlock`] if the buffer is full and no
     /// receiver waits; otherwise as for [`send`](MemoryObjectSendStream::send).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = anyio::create_memory_object_stream::<u8>(1);
+    /// tx.send_nowait(1).unwrap();
+    /// let full = tx.send_nowait(2).unwrap_err();
+    /// assert_eq!(full.kind(), anyio::ErrorKind::WouldBlock);
+    /// assert_eq!(full.into_inner(), 2);
+    /// assert_eq!(rx.receive_nowait().unwrap(), 1);
+    /// ```
     pub fn send_nowait(&self, item: T) -> std::result::Result<(), SendError<T>> {
         let waker = {
             let mut inner = self.channel.lock();
@@ -337,6 +411,16 @@ impl<T> MemoryObjectSendStream<T> {
 
     /// Closes this end (clones stay open). Receivers see the end of the stream once every
     /// send end is closed and the buffer is drained. Idempotent; dropping closes too.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = anyio::create_memory_object_stream::<u8>(1);
+    /// tx.send_nowait(1).unwrap();
+    /// tx.close();
+    /// assert_eq!(rx.receive_nowait().unwrap(), 1); // buffered items still arrive
+    /// assert_eq!(rx.receive_nowait().unwrap_err().kind(), anyio::ErrorKind::EndOfStream);
+    /// ```
     pub fn close(&self) {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
@@ -382,11 +466,27 @@ impl<T> MemoryObjectSendStream<T> {
     }
 
     /// Whether this end was closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = anyio::create_memory_object_stream::<u8>(1);
+    /// tx.close();
+    /// assert!(tx.is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
 
     /// The stream's state (the same from every end).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = anyio::create_memory_object_stream::<u8>(1);
+    /// tx.send_nowait(1).unwrap();
+    /// assert_eq!(tx.statistics().current_buffer_used, 1);
+    /// ```
     pub fn statistics(&self) -> MemoryObjectStreamStatistics {
         self.channel.lock().statistics()
     }
@@ -429,6 +529,17 @@ impl<T> fmt::Debug for MemoryObjectSendStream<T> {
 }
 
 /// Future of [`MemoryObjectSendStream::send`].
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let (tx, _rx) = anyio::create_memory_object_stream::<u8>(0);
+/// // Nobody receives: give up; the item is withdrawn, not delivered later.
+/// assert!(anyio::move_on_after(0.001, tx.send(1)).await.is_none());
+/// assert_eq!(tx.statistics().tasks_waiting_send, 0);
+/// # });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct MemorySend<'a, T> {
     stream: &'a MemoryObjectSendStream<T>,
@@ -533,6 +644,25 @@ impl<T> Drop for MemorySend<'_, T> {
 /// Methods take `&self`, so tasks in a group may share one end by reference; clone it
 /// for several consumers (each item goes to one of them). Also a
 /// [`futures_core::Stream`] of items, which ends at the end of the stream.
+///
+/// # Examples
+///
+/// ```
+/// use futures_lite::StreamExt;
+///
+/// # anyio::run(async {
+/// let (tx, mut rx) = anyio::create_memory_object_stream::<u32>(4);
+/// for n in 1..=3 {
+///     tx.send_nowait(n).unwrap();
+/// }
+/// drop(tx);
+/// let mut total = 0;
+/// while let Some(n) = rx.next().await {
+///     total += n; // `Stream`: ends at the end of the stream
+/// }
+/// assert_eq!(total, 6);
+/// # });
+/// ```
 pub struct MemoryObjectReceiveStream<T> {
     channel: Arc<Channel<T>>,
     closed: AtomicBool,
@@ -555,6 +685,18 @@ impl<T> MemoryObjectReceiveStream<T> {
     /// Cancel-safe: an item handed to this receive is returned by it, even if its scope
     /// is cancelled meanwhile; if the future is dropped before it could return the item,
     /// the item goes to the next receiver or back to the front of the buffer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let (tx, rx) = anyio::create_memory_object_stream::<&str>(1);
+    /// tx.send_nowait("hi").unwrap();
+    /// assert_eq!(rx.receive().await?, "hi");
+    /// drop(tx);
+    /// assert_eq!(rx.receive().await.unwrap_err().kind(), anyio::ErrorKind::EndOfStream);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn receive(&self) -> MemoryReceive<'_, T> {
         MemoryReceive {
             stream: self,
@@ -568,6 +710,15 @@ impl<T> MemoryObjectReceiveStream<T> {
     ///
     /// [`ErrorKind::WouldBlock`] if there is none; otherwise as for
     /// [`receive`](MemoryObjectReceiveStream::receive).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = anyio::create_memory_object_stream::<u8>(1);
+    /// assert_eq!(rx.receive_nowait().unwrap_err().kind(), anyio::ErrorKind::WouldBlock);
+    /// tx.send_nowait(5).unwrap();
+    /// assert_eq!(rx.receive_nowait().unwrap(), 5);
+    /// ```
     pub fn receive_nowait(&self) -> Result<T> {
         let (item, waker) = {
             let mut inner = self.channel.lock();
@@ -594,6 +745,15 @@ impl<T> MemoryObjectReceiveStream<T> {
     /// Closes this end (clones stay open). When every receive end is closed, waiting
     /// senders fail with [`ErrorKind::BrokenResource`] and buffered items are dropped.
     /// Idempotent; dropping closes too.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = anyio::create_memory_object_stream::<u8>(1);
+    /// rx.close();
+    /// let error = tx.send_nowait(1).unwrap_err();
+    /// assert_eq!(error.kind(), anyio::ErrorKind::BrokenResource);
+    /// ```
     pub fn close(&self) {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
@@ -618,6 +778,17 @@ impl<T> MemoryObjectReceiveStream<T> {
     /// # Errors
     ///
     /// [`ErrorKind::ClosedResource`] if this end is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = anyio::create_memory_object_stream::<u8>(2);
+    /// let second = rx.try_clone().unwrap();
+    /// tx.send_nowait(1).unwrap();
+    /// assert_eq!(second.receive_nowait().unwrap(), 1); // each item goes to one receiver
+    /// rx.close();
+    /// assert!(rx.try_clone().is_err());
+    /// ```
     pub fn try_clone(&self) -> Result<MemoryObjectReceiveStream<T>> {
         let mut inner = self.channel.lock();
         if self.closed.load(Ordering::Acquire) {
@@ -632,6 +803,14 @@ impl<T> MemoryObjectReceiveStream<T> {
     }
 
     /// Whether this end was closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_tx, rx) = anyio::create_memory_object_stream::<u8>(1);
+    /// rx.close();
+    /// assert!(rx.is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
@@ -772,6 +951,16 @@ impl<T> futures_core::Stream for MemoryObjectReceiveStream<T> {
 }
 
 /// Future of [`MemoryObjectReceiveStream::receive`].
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let (_tx, rx) = anyio::create_memory_object_stream::<u8>(1);
+/// assert!(anyio::move_on_after(0.001, rx.receive()).await.is_none());
+/// assert_eq!(rx.statistics().tasks_waiting_receive, 0);
+/// # });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct MemoryReceive<'a, T> {
     stream: &'a MemoryObjectReceiveStream<T>,

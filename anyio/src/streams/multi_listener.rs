@@ -56,16 +56,43 @@ pub struct MultiListener<L> {
 
 impl<L> MultiListener<L> {
     /// Serves `listeners` together.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::stapled::MultiListener;
+    ///
+    /// let listeners: MultiListener<()> = MultiListener::new(vec![(), ()]);
+    /// assert_eq!(listeners.listeners().len(), 2);
+    /// ```
     pub fn new(listeners: Vec<L>) -> MultiListener<L> {
         MultiListener { listeners, next: 0 }
     }
 
     /// Adds the listeners of `other` (flattening, as AnyIO does for nested ones).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::stapled::MultiListener;
+    ///
+    /// let mut listeners = MultiListener::new(vec![1]);
+    /// listeners.extend(MultiListener::new(vec![2, 3]));
+    /// assert_eq!(listeners.listeners(), [1, 2, 3]);
+    /// ```
     pub fn extend(&mut self, other: MultiListener<L>) {
         self.listeners.extend(other.listeners);
     }
 
     /// The listeners.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::stapled::MultiListener;
+    ///
+    /// assert!(MultiListener::<u8>::new(Vec::new()).listeners().is_empty());
+    /// ```
     pub fn listeners(&self) -> &[L] {
         &self.listeners
     }

@@ -13,6 +13,21 @@ use crate::streams::stapled::StapledByteStream;
 
 /// A [`ByteReceiveStream`] over an object stream of byte chunks: a chunk larger than the
 /// requested `max_bytes` is returned in pieces.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::ByteReceiveStream;
+/// use anyio::streams::object_bytes::ObjectByteReceiveStream;
+///
+/// # anyio::run(async {
+/// let (tx, rx) = anyio::create_memory_object_stream::<Vec<u8>>(1);
+/// tx.send_nowait(b"chunk".to_vec()).unwrap();
+/// let mut bytes = ObjectByteReceiveStream::new(rx);
+/// assert_eq!(bytes.receive(3).await?, b"chu");
+/// assert_eq!(bytes.receive(3).await?, b"nk");
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
 #[derive(Debug)]
 pub struct ObjectByteReceiveStream<R> {
     inner: R,
@@ -21,6 +36,15 @@ pub struct ObjectByteReceiveStream<R> {
 
 impl<R> ObjectByteReceiveStream<R> {
     /// Wraps an object stream of `Vec<u8>` chunks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::object_bytes::ObjectByteReceiveStream;
+    ///
+    /// let (_tx, rx) = anyio::create_memory_object_stream::<Vec<u8>>(1);
+    /// let _bytes = ObjectByteReceiveStream::new(rx);
+    /// ```
     pub fn new(inner: R) -> ObjectByteReceiveStream<R> {
         ObjectByteReceiveStream {
             inner,
@@ -29,6 +53,16 @@ impl<R> ObjectByteReceiveStream<R> {
     }
 
     /// The wrapped stream.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::object_bytes::ObjectByteReceiveStream;
+    ///
+    /// let (_tx, rx) = anyio::create_memory_object_stream::<Vec<u8>>(1);
+    /// let rx = ObjectByteReceiveStream::new(rx).into_inner();
+    /// assert!(!rx.is_closed());
+    /// ```
     pub fn into_inner(self) -> R {
         self.inner
     }
@@ -52,6 +86,20 @@ impl<R: ObjectReceiveStream<Vec<u8>>> ByteReceiveStream for ObjectByteReceiveStr
 }
 
 /// A [`ByteSendStream`] over an object stream of byte chunks: each send is one chunk.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::ByteSendStream;
+/// use anyio::streams::object_bytes::ObjectByteSendStream;
+///
+/// # anyio::run(async {
+/// let (tx, rx) = anyio::create_memory_object_stream::<Vec<u8>>(1);
+/// let mut bytes = ObjectByteSendStream::new(tx);
+/// bytes.send(b"one chunk").await?;
+/// assert_eq!(rx.receive().await?, b"one chunk");
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
 #[derive(Debug)]
 pub struct ObjectByteSendStream<S> {
     inner: S,
@@ -59,11 +107,30 @@ pub struct ObjectByteSendStream<S> {
 
 impl<S> ObjectByteSendStream<S> {
     /// Wraps an object stream of `Vec<u8>` chunks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::object_bytes::ObjectByteSendStream;
+    ///
+    /// let (tx, _rx) = anyio::create_memory_object_stream::<Vec<u8>>(1);
+    /// let _bytes = ObjectByteSendStream::new(tx);
+    /// ```
     pub fn new(inner: S) -> ObjectByteSendStream<S> {
         ObjectByteSendStream { inner }
     }
 
     /// The wrapped stream.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::object_bytes::ObjectByteSendStream;
+    ///
+    /// let (tx, _rx) = anyio::create_memory_object_stream::<Vec<u8>>(1);
+    /// let tx = ObjectByteSendStream::new(tx).into_inner();
+    /// assert!(!tx.is_closed());
+    /// ```
     pub fn into_inner(self) -> S {
         self.inner
     }
@@ -81,6 +148,15 @@ impl<S: ObjectSendStream<Vec<u8>>> ByteSendStream for ObjectByteSendStream<S> {
 }
 
 /// One end of [`memory_byte_stream_pair`].
+///
+/// # Examples
+///
+/// ```
+/// use anyio::streams::object_bytes::{MemoryByteStream, memory_byte_stream_pair};
+///
+/// let (a, _b): (MemoryByteStream, MemoryByteStream) = memory_byte_stream_pair(8);
+/// let (_send_half, _receive_half) = a.into_parts();
+/// ```
 pub type MemoryByteStream = StapledByteStream<
     ObjectByteSendStream<MemoryObjectSendStream<Vec<u8>>>,
     ObjectByteReceiveStream<MemoryObjectReceiveStream<Vec<u8>>>,

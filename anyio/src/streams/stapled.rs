@@ -42,6 +42,17 @@ pub struct StapledByteStream<S, R> {
 
 impl<S, R> StapledByteStream<S, R> {
     /// Staples `send_stream` and `receive_stream`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::object_bytes::{ObjectByteReceiveStream, ObjectByteSendStream};
+    /// use anyio::streams::stapled::StapledByteStream;
+    ///
+    /// let (tx, rx) = anyio::create_memory_object_stream::<Vec<u8>>(4);
+    /// // A loopback byte stream: what it sends, it receives.
+    /// let _looped = StapledByteStream::new(ObjectByteSendStream::new(tx), ObjectByteReceiveStream::new(rx));
+    /// ```
     pub fn new(send_stream: S, receive_stream: R) -> StapledByteStream<S, R> {
         StapledByteStream {
             send_stream,
@@ -50,6 +61,15 @@ impl<S, R> StapledByteStream<S, R> {
     }
 
     /// The two halves.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    ///
+    /// let (a, _b) = memory_byte_stream_pair(1);
+    /// let (_send, _receive) = a.into_parts();
+    /// ```
     pub fn into_parts(self) -> (S, R) {
         (self.send_stream, self.receive_stream)
     }
@@ -124,6 +144,16 @@ pub struct StapledObjectStream<S, R> {
 
 impl<S, R> StapledObjectStream<S, R> {
     /// Staples `send_stream` and `receive_stream`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::stapled::StapledObjectStream;
+    ///
+    /// let (tx, rx) = anyio::create_memory_object_stream::<String>(4);
+    /// let stream = StapledObjectStream::new(tx, rx);
+    /// assert!(!stream.send_stream.is_closed());
+    /// ```
     pub fn new(send_stream: S, receive_stream: R) -> StapledObjectStream<S, R> {
         StapledObjectStream {
             send_stream,
@@ -132,6 +162,17 @@ impl<S, R> StapledObjectStream<S, R> {
     }
 
     /// The two halves.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::stapled::StapledObjectStream;
+    ///
+    /// let (tx, rx) = anyio::create_memory_object_stream::<u8>(1);
+    /// let (tx, rx) = StapledObjectStream::new(tx, rx).into_parts();
+    /// tx.send_nowait(1).unwrap();
+    /// assert_eq!(rx.receive_nowait().unwrap(), 1);
+    /// ```
     pub fn into_parts(self) -> (S, R) {
         (self.send_stream, self.receive_stream)
     }

@@ -16,6 +16,13 @@ struct Utf8Decoder {
 }
 
 impl Utf8Decoder {
+    fn lossy() -> Utf8Decoder {
+        Utf8Decoder {
+            pending: Vec::new(),
+            lossy: true,
+        }
+    }
+
     fn decode(&mut self, chunk: &[u8]) -> Result<String> {
         let mut bytes = std::mem::take(&mut self.pending);
         bytes.extend_from_slice(chunk);
@@ -105,6 +112,16 @@ pub struct TextReceiveStream<S> {
 
 impl<S> TextReceiveStream<S> {
     /// Decodes strictly: invalid UTF-8 is an error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    /// use anyio::streams::text::TextReceiveStream;
+    ///
+    /// let (_peer, stream) = memory_byte_stream_pair(1);
+    /// let _text = TextReceiveStream::new(stream);
+    /// ```
     pub fn new(inner: S) -> TextReceiveStream<S> {
         TextReceiveStream {
             inner,
@@ -113,17 +130,39 @@ impl<S> TextReceiveStream<S> {
     }
 
     /// Decodes leniently: each invalid sequence becomes U+FFFD.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::abc::ByteSendStream;
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    /// use anyio::streams::text::TextReceiveStream;
+    ///
+    /// # anyio::run(async {
+    /// let (mut peer, stream) = memory_byte_stream_pair(1);
+    /// let mut text = TextReceiveStream::lossy(stream);
+    /// peer.send(b"caf\xe9!").await?; // Latin-1, not UTF-8
+    /// assert_eq!(text.receive().await?, "caf\u{FFFD}!");
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn lossy(inner: S) -> TextReceiveStream<S> {
         TextReceiveStream {
             inner,
-            decoder: Utf8Decoder {
-                pending: Vec::new(),
-                lossy: true,
-            },
+            decoder: Utf8Decoder::lossy(),
         }
     }
 
     /// The wrapped stream.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    /// use anyio::streams::text::TextReceiveStream;
+    ///
+    /// let (_peer, stream) = memory_byte_stream_pair(1);
+    /// let _stream = TextReceiveStream::new(stream).into_inner();
+    /// ```
     pub fn into_inner(self) -> S {
         self.inner
     }
@@ -142,6 +181,23 @@ impl<S: ByteReceiveStream> TextReceiveStream<S> {
     ///
     /// Cancel-safe if the inner stream's `receive` is: bytes of an incomplete character
     /// stay in the decoder.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::abc::{ByteSendStream, ByteStream};
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    /// use anyio::streams::text::TextReceiveStream;
+    ///
+    /// # anyio::run(async {
+    /// let (mut peer, stream) = memory_byte_stream_pair(2);
+    /// let mut text = TextReceiveStream::new(stream);
+    /// peer.send(b"abc").await?;
+    /// peer.send_eof().await?;
+    /// assert_eq!(text.receive().await?, "abc");
+    /// assert_eq!(text.receive().await.unwrap_err().kind(), anyio::ErrorKind::EndOfStream);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn receive(&mut self) -> Result<String> {
         receive_text(&mut self.inner, &mut self.decoder).await
     }
@@ -201,11 +257,31 @@ pub struct TextSendStream<S> {
 
 impl<S> TextSendStream<S> {
     /// Wraps `inner`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    /// use anyio::streams::text::TextSendStream;
+    ///
+    /// let (stream, _peer) = memory_byte_stream_pair(1);
+    /// let _text = TextSendStream::new(stream);
+    /// ```
     pub fn new(inner: S) -> TextSendStream<S> {
         TextSendStream { inner }
     }
 
     /// The wrapped stream.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    /// use anyio::streams::text::TextSendStream;
+    ///
+    /// let (stream, _peer) = memory_byte_stream_pair(1);
+    /// let _stream = TextSendStream::new(stream).into_inner();
+    /// ```
     pub fn into_inner(self) -> S {
         self.inner
     }
@@ -213,6 +289,21 @@ impl<S> TextSendStream<S> {
 
 impl<S: ByteSendStream> TextSendStream<S> {
     /// Sends `text` encoded as UTF-8.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::abc::ByteReceiveStream;
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    /// use anyio::streams::text::TextSendStream;
+    ///
+    /// # anyio::run(async {
+    /// let (stream, mut peer) = memory_byte_stream_pair(1);
+    /// let mut text = TextSendStream::new(stream);
+    /// text.send("ü").await?;
+    /// assert_eq!(peer.receive(8).await?, [0xc3, 0xbc]);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn send(&mut self, text: &str) -> Result<()> {
         self.inner.send(text.as_bytes()).await
     }
@@ -252,6 +343,16 @@ pub struct TextStream<S> {
 
 impl<S> TextStream<S> {
     /// Decodes strictly: invalid UTF-8 is an error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    /// use anyio::streams::text::TextStream;
+    ///
+    /// let (a, _b) = memory_byte_stream_pair(1);
+    /// let _text = TextStream::new(a);
+    /// ```
     pub fn new(inner: S) -> TextStream<S> {
         TextStream {
             inner,
@@ -260,17 +361,34 @@ impl<S> TextStream<S> {
     }
 
     /// Decodes leniently: each invalid sequence becomes U+FFFD.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    /// use anyio::streams::text::TextStream;
+    ///
+    /// let (a, _b) = memory_byte_stream_pair(1);
+    /// let _text = TextStream::lossy(a);
+    /// ```
     pub fn lossy(inner: S) -> TextStream<S> {
         TextStream {
             inner,
-            decoder: Utf8Decoder {
-                pending: Vec::new(),
-                lossy: true,
-            },
+            decoder: Utf8Decoder::lossy(),
         }
     }
 
     /// The wrapped stream.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    /// use anyio::streams::text::TextStream;
+    ///
+    /// let (a, _b) = memory_byte_stream_pair(1);
+    /// let _a = TextStream::new(a).into_inner();
+    /// ```
     pub fn into_inner(self) -> S {
         self.inner
     }
@@ -278,16 +396,59 @@ impl<S> TextStream<S> {
 
 impl<S: ByteStream> TextStream<S> {
     /// As [`TextReceiveStream::receive`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    /// use anyio::streams::text::TextStream;
+    ///
+    /// # anyio::run(async {
+    /// let (a, b) = memory_byte_stream_pair(1);
+    /// let (mut a, mut b) = (TextStream::new(a), TextStream::new(b));
+    /// a.send("¡hola!").await?;
+    /// assert_eq!(b.receive().await?, "¡hola!");
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn receive(&mut self) -> Result<String> {
         receive_text(&mut self.inner, &mut self.decoder).await
     }
 
     /// Sends `text` encoded as UTF-8.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::abc::ByteReceiveStream;
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    /// use anyio::streams::text::TextStream;
+    ///
+    /// # anyio::run(async {
+    /// let (a, mut b) = memory_byte_stream_pair(1);
+    /// let mut a = TextStream::new(a);
+    /// a.send("ok").await?;
+    /// assert_eq!(b.receive(8).await?, b"ok");
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn send(&mut self, text: &str) -> Result<()> {
         self.inner.send(text.as_bytes()).await
     }
 
     /// Tells the peer no more text will come.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    /// use anyio::streams::text::TextStream;
+    ///
+    /// # anyio::run(async {
+    /// let (a, b) = memory_byte_stream_pair(1);
+    /// let (mut a, mut b) = (TextStream::new(a), TextStream::new(b));
+    /// a.send_eof().await?;
+    /// assert_eq!(b.receive().await.unwrap_err().kind(), anyio::ErrorKind::EndOfStream);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn send_eof(&mut self) -> Result<()> {
         self.inner.send_eof().await
     }

@@ -49,6 +49,16 @@ pub struct Condition {
 }
 
 /// A snapshot of a [`Condition`], from [`Condition::statistics`].
+///
+/// # Examples
+///
+/// ```
+/// let condition = anyio::Condition::new();
+/// let _guard = condition.acquire_nowait().unwrap();
+/// let stats = condition.statistics();
+/// assert_eq!(stats.tasks_waiting, 0);
+/// assert!(stats.lock_statistics.locked);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ConditionStatistics {
@@ -60,6 +70,13 @@ pub struct ConditionStatistics {
 
 impl Condition {
     /// A condition with its own lock. Usable before any runtime exists.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static READY: anyio::Condition = anyio::Condition::new();
+    /// assert!(!READY.locked());
+    /// ```
     pub const fn new() -> Condition {
         Condition {
             lock: Lock::new(),
@@ -72,6 +89,17 @@ impl Condition {
     /// # Errors
     ///
     /// [`ErrorKind::Other`] if the current task already holds it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let condition = anyio::Condition::new();
+    /// let guard = condition.acquire().await?;
+    /// assert!(condition.locked());
+    /// drop(guard);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn acquire(&self) -> Result<ConditionGuard<'_>> {
         let guard = self.lock.acquire().await?;
         Ok(self.guard(guard))
@@ -97,6 +125,13 @@ impl Condition {
     }
 
     /// Whether some task holds the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let condition = anyio::Condition::new();
+    /// assert!(!condition.locked());
+    /// ```
     pub fn locked(&self) -> bool {
         self.lock.locked()
     }
@@ -106,6 +141,17 @@ impl Condition {
     /// # Errors
     ///
     /// [`ErrorKind::Other`] if the current task does not hold the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let condition = anyio::Condition::new();
+    /// assert!(condition.notify(1).is_err()); // the lock is not held
+    /// let _guard = condition.acquire().await?;
+    /// condition.notify(1)?; // nobody waits: nothing happens
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn notify(&self, n: usize) -> Result<()> {
         self.check_held()?;
         self.notify_held(n);
@@ -117,6 +163,16 @@ impl Condition {
     /// # Errors
     ///
     /// [`ErrorKind::Other`] if the current task does not hold the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let condition = anyio::Condition::new();
+    /// let _guard = condition.acquire().await?;
+    /// condition.notify_all()?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn notify_all(&self) -> Result<()> {
         self.notify(usize::MAX)
     }
@@ -194,6 +250,17 @@ impl fmt::Debug for Condition {
 }
 
 /// Holds a [`Condition`]'s lock; releases it when dropped.
+///
+/// # Examples
+///
+/// ```
+/// let condition = anyio::Condition::new();
+/// {
+///     let _guard = condition.acquire_nowait().unwrap();
+///     assert!(condition.locked());
+/// }
+/// assert!(!condition.locked());
+/// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct ConditionGuard<'a> {
     condition: &'a Condition,
@@ -211,6 +278,24 @@ impl<'a> ConditionGuard<'a> {
     ///
     /// [`ErrorKind::Other`] if this guard no longer holds the lock because an earlier
     /// wait was interrupted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let condition = anyio::Condition::new();
+    /// anyio::task_group!(|tg| {
+    ///     let mut guard = condition.acquire().await?;
+    ///     tg.start_soon(async {
+    ///         condition.acquire().await?.notify(1);
+    ///         anyio::Result::Ok(())
+    ///     });
+    ///     guard.wait().await?; // released the lock until notified
+    ///     assert!(condition.locked());
+    ///     anyio::Result::Ok(())
+    /// })?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn wait(&mut self) -> ConditionWait<'_, 'a> {
         ConditionWait {
             guard: self,
@@ -224,6 +309,28 @@ impl<'a> ConditionGuard<'a> {
     /// # Errors
     ///
     /// As for [`wait`](ConditionGuard::wait).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    ///
+    /// # anyio::run(async {
+    /// let condition = anyio::Condition::new();
+    /// let ready = AtomicBool::new(false);
+    /// anyio::task_group!(|tg| {
+    ///     tg.start_soon(async {
+    ///         let guard = condition.acquire().await?;
+    ///         ready.store(true, SeqCst);
+    ///         guard.notify_all();
+    ///         anyio::Result::Ok(())
+    ///     });
+    ///     let mut guard = condition.acquire().await?;
+    ///     guard.wait_for(|| ready.load(SeqCst)).await?;
+    ///     anyio::Result::Ok(())
+    /// })?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn wait_for(&mut self, mut predicate: impl FnMut() -> bool) -> Result<()> {
         while !predicate() {
             self.wait().await?;
@@ -232,11 +339,27 @@ impl<'a> ConditionGuard<'a> {
     }
 
     /// Wakes up to `n` waiters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let condition = anyio::Condition::new();
+    /// let guard = condition.acquire_nowait().unwrap();
+    /// guard.notify(2); // wakes up to two waiters (none here)
+    /// ```
     pub fn notify(&self, n: usize) {
         self.condition.notify_held(n);
     }
 
     /// Wakes every waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let condition = anyio::Condition::new();
+    /// let guard = condition.acquire_nowait().unwrap();
+    /// guard.notify_all();
+    /// ```
     pub fn notify_all(&self) {
         self.condition.notify_held(usize::MAX);
     }
@@ -258,6 +381,19 @@ enum Stage<'a> {
 }
 
 /// Future of [`ConditionGuard::wait`].
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let condition = anyio::Condition::new();
+/// let mut guard = condition.acquire().await?;
+/// // Nobody notifies: give up after a millisecond (the lock is then not held).
+/// let waited = anyio::move_on_after(0.001, guard.wait()).await;
+/// assert!(waited.is_none());
+/// assert!(!condition.locked());
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct ConditionWait<'g, 'a> {
     guard: &'g mut ConditionGuard<'a>,

@@ -39,6 +39,13 @@ pub struct Event {
 }
 
 /// A snapshot of an [`Event`], from [`Event::statistics`].
+///
+/// # Examples
+///
+/// ```
+/// let event = anyio::Event::new();
+/// assert_eq!(event.statistics().tasks_waiting, 0);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct EventStatistics {
@@ -48,6 +55,13 @@ pub struct EventStatistics {
 
 impl Event {
     /// An event that is not set. Usable before any runtime exists.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static SHUTDOWN: anyio::Event = anyio::Event::new();
+    /// assert!(!SHUTDOWN.is_set());
+    /// ```
     pub const fn new() -> Event {
         Event {
             set: AtomicBool::new(false),
@@ -56,6 +70,15 @@ impl Event {
     }
 
     /// Sets the flag and wakes every waiter; later calls do nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = anyio::Event::new();
+    /// event.set();
+    /// event.set(); // no effect
+    /// assert!(event.is_set());
+    /// ```
     pub fn set(&self) {
         if self.set.swap(true, Ordering::AcqRel) {
             return;
@@ -66,6 +89,15 @@ impl Event {
     }
 
     /// Whether [`set`](Event::set) was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let event = anyio::Event::new();
+    /// assert!(!event.is_set());
+    /// event.set();
+    /// assert!(event.is_set());
+    /// ```
     pub fn is_set(&self) -> bool {
         self.set.load(Ordering::Acquire)
     }
@@ -78,6 +110,16 @@ impl Event {
     /// # Cancel safety
     ///
     /// Cancel-safe: a dropped waiter just leaves the queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let event = anyio::Event::new();
+    /// event.set();
+    /// event.wait().await; // already set: returns at once
+    /// # });
+    /// ```
     pub fn wait(&self) -> EventWait<'_> {
         EventWait {
             event: self,
@@ -119,6 +161,17 @@ impl fmt::Debug for Event {
 }
 
 /// Future of [`Event::wait`].
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let event = anyio::Event::new();
+/// let waiting: anyio::EventWait<'_> = event.wait();
+/// let gave_up = anyio::move_on_after(0.001, waiting).await;
+/// assert_eq!(gave_up, None);
+/// # });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct EventWait<'a> {
     event: &'a Event,

@@ -32,6 +32,15 @@ pub enum Borrower {
 
 impl Borrower {
     /// The task being polled (id 0 outside an anyio task).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let me = anyio::Borrower::current_task();
+    /// assert_eq!(me, anyio::Borrower::Task(anyio::get_current_task().id));
+    /// # });
+    /// ```
     pub fn current_task() -> Borrower {
         Borrower::Task(context::current_task_id())
     }
@@ -103,6 +112,14 @@ struct LimiterInner {
 }
 
 /// A snapshot of a [`CapacityLimiter`], from [`CapacityLimiter::statistics`].
+///
+/// # Examples
+///
+/// ```
+/// let limiter = anyio::CapacityLimiter::new(3);
+/// let stats = limiter.statistics();
+/// assert_eq!((stats.borrowed_tokens, stats.total_tokens), (0, 3));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CapacityLimiterStatistics {
@@ -119,6 +136,13 @@ pub struct CapacityLimiterStatistics {
 impl CapacityLimiter {
     /// A limiter with `total_tokens` tokens (0 is allowed: everyone waits until the
     /// total is raised). Usable before any runtime exists.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static DOWNLOADS: anyio::CapacityLimiter = anyio::CapacityLimiter::new(10);
+    /// assert_eq!(DOWNLOADS.total_tokens(), 10);
+    /// ```
     pub const fn new(total_tokens: usize) -> CapacityLimiter {
         CapacityLimiter {
             inner: Mutex::new(LimiterInner {
@@ -139,11 +163,34 @@ impl CapacityLimiter {
     ///
     /// Cancel-safe: dropped while waiting, it leaves the queue; dropped after a token was
     /// handed to it, it passes the token on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let limiter = anyio::CapacityLimiter::new(1);
+    /// let token = limiter.acquire().await?;
+    /// assert_eq!(limiter.borrowed_tokens(), 1);
+    /// drop(token);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn acquire(&self) -> LimiterAcquire<'_> {
         self.acquire_on_behalf_of(Borrower::current_task())
     }
 
     /// Waits for a token for `borrower` (see [`acquire`](CapacityLimiter::acquire)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let limiter = anyio::CapacityLimiter::new(2);
+    /// let a = limiter.acquire_on_behalf_of("job a").await?;
+    /// let b = limiter.acquire_on_behalf_of("job b").await?;
+    /// assert_eq!(limiter.available_tokens(), 0);
+    /// drop((a, b));
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn acquire_on_behalf_of(&self, borrower: impl Into<Borrower>) -> LimiterAcquire<'_> {
         LimiterAcquire {
             limiter: self,
@@ -158,6 +205,16 @@ impl CapacityLimiter {
     ///
     /// [`ErrorKind::WouldBlock`] if every token is held (or reserved for a waiter);
     /// [`ErrorKind::Other`] if the task already holds one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let limiter = anyio::CapacityLimiter::new(1);
+    /// let _token = limiter.acquire_nowait()?;
+    /// assert_eq!(limiter.available_tokens(), 0);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn acquire_nowait(&self) -> Result<LimiterGuard<'_>> {
         self.acquire_on_behalf_of_nowait(Borrower::current_task())
     }
@@ -198,6 +255,17 @@ impl CapacityLimiter {
     /// # Errors
     ///
     /// [`ErrorKind::Other`] if the task holds no token of this limiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let limiter = anyio::CapacityLimiter::new(1);
+    /// limiter.acquire().await?.forget(); // keep the token past the guard
+    /// limiter.release()?;
+    /// assert_eq!(limiter.borrowed_tokens(), 0);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn release(&self) -> Result<()> {
         self.release_on_behalf_of(Borrower::current_task())
     }
@@ -235,6 +303,12 @@ impl CapacityLimiter {
     }
 
     /// The limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(anyio::CapacityLimiter::new(40).total_tokens(), 40);
+    /// ```
     pub fn total_tokens(&self) -> usize {
         self.lock_inner().total_tokens
     }
@@ -259,11 +333,27 @@ impl CapacityLimiter {
     }
 
     /// Tokens currently held.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let limiter = anyio::CapacityLimiter::new(2);
+    /// let _token = limiter.acquire_on_behalf_of_nowait("x").unwrap();
+    /// assert_eq!(limiter.borrowed_tokens(), 1);
+    /// ```
     pub fn borrowed_tokens(&self) -> usize {
         self.lock_inner().borrowers.len()
     }
 
     /// Tokens that could be lent now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let limiter = anyio::CapacityLimiter::new(2);
+    /// let _token = limiter.acquire_on_behalf_of_nowait("x").unwrap();
+    /// assert_eq!(limiter.available_tokens(), 1);
+    /// ```
     pub fn available_tokens(&self) -> usize {
         let inner = self.lock_inner();
         inner.total_tokens.saturating_sub(inner.borrowers.len())
@@ -343,6 +433,17 @@ impl fmt::Debug for CapacityLimiter {
 
 /// Future of [`CapacityLimiter::acquire`] and
 /// [`acquire_on_behalf_of`](CapacityLimiter::acquire_on_behalf_of).
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let limiter = anyio::CapacityLimiter::new(0);
+/// let acquire: anyio::LimiterAcquire<'_> = limiter.acquire();
+/// assert!(anyio::move_on_after(0.001, acquire).await.is_none());
+/// assert_eq!(limiter.statistics().tasks_waiting, 0); // the cancelled wait left
+/// # });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct LimiterAcquire<'a> {
     limiter: &'a CapacityLimiter,
@@ -418,6 +519,17 @@ impl Drop for LimiterAcquire<'_> {
 }
 
 /// A token of a [`CapacityLimiter`]; gives it back when dropped.
+///
+/// # Examples
+///
+/// ```
+/// let limiter = anyio::CapacityLimiter::new(1);
+/// {
+///     let token = limiter.acquire_on_behalf_of_nowait("job").unwrap();
+///     assert_eq!(token.borrower(), Some(&anyio::Borrower::from("job")));
+/// }
+/// assert_eq!(limiter.borrowed_tokens(), 0);
+/// ```
 #[must_use = "the token is given back as soon as the guard is dropped"]
 pub struct LimiterGuard<'a> {
     limiter: &'a CapacityLimiter,
@@ -426,12 +538,29 @@ pub struct LimiterGuard<'a> {
 
 impl LimiterGuard<'_> {
     /// Who holds this token.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let limiter = anyio::CapacityLimiter::new(1);
+    /// let token = limiter.acquire_on_behalf_of_nowait("job").unwrap();
+    /// assert_eq!(token.borrower(), Some(&"job".into()));
+    /// ```
     pub fn borrower(&self) -> Option<&Borrower> {
         self.borrower.as_ref()
     }
 
     /// Keeps the token: it is not given back on drop (give it back with
     /// [`CapacityLimiter::release_on_behalf_of`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let limiter = anyio::CapacityLimiter::new(1);
+    /// limiter.acquire_on_behalf_of_nowait("job").unwrap().forget();
+    /// assert_eq!(limiter.borrowed_tokens(), 1);
+    /// limiter.release_on_behalf_of("job").unwrap();
+    /// ```
     pub fn forget(mut self) {
         self.borrower = None;
     }

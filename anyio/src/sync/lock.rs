@@ -69,6 +69,15 @@ pub struct Lock {
 }
 
 /// A snapshot of a [`Lock`], from [`Lock::statistics`].
+///
+/// # Examples
+///
+/// ```
+/// let lock = anyio::Lock::new();
+/// let stats = lock.statistics();
+/// assert!(!stats.locked);
+/// assert_eq!(stats.owner, None);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LockStatistics {
@@ -82,6 +91,13 @@ pub struct LockStatistics {
 
 impl Lock {
     /// A free lock. Usable before any runtime exists (e.g. in a `static`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static LOCK: anyio::Lock = anyio::Lock::new();
+    /// assert!(!LOCK.locked());
+    /// ```
     pub const fn new() -> Lock {
         Lock {
             state: AtomicU8::new(0),
@@ -100,6 +116,18 @@ impl Lock {
     ///
     /// Cancel-safe: dropped while waiting, it leaves the queue; dropped after the lock
     /// was handed to it, it passes the lock on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let lock = anyio::Lock::new();
+    /// let guard = lock.acquire().await?;
+    /// assert!(lock.locked());
+    /// drop(guard);
+    /// assert!(!lock.locked());
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn acquire(&self) -> Acquire<'_> {
         Acquire {
             lock: self,
@@ -142,6 +170,14 @@ impl Lock {
     }
 
     /// Whether some task holds the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = anyio::Lock::new();
+    /// let _guard = lock.acquire_nowait().unwrap();
+    /// assert!(lock.locked());
+    /// ```
     pub fn locked(&self) -> bool {
         self.state.load(Ordering::Acquire) & LOCKED != 0
     }
@@ -305,6 +341,16 @@ impl fmt::Debug for Lock {
 }
 
 /// Future of [`Lock::acquire`].
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let lock = anyio::Lock::new();
+/// let acquire: anyio::Acquire<'_> = lock.acquire();
+/// let _guard = acquire.await?;
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Acquire<'a> {
     lock: &'a Lock,
@@ -397,6 +443,17 @@ impl Acquire<'_> {
 }
 
 /// Holds a [`Lock`]; releases it when dropped.
+///
+/// # Examples
+///
+/// ```
+/// let lock = anyio::Lock::new();
+/// {
+///     let guard = lock.acquire_nowait().unwrap();
+///     assert!(guard.lock().locked());
+/// } // released here
+/// assert!(!lock.locked());
+/// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct LockGuard<'a> {
     lock: &'a Lock,
@@ -404,6 +461,14 @@ pub struct LockGuard<'a> {
 
 impl LockGuard<'_> {
     /// The lock this guard holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = anyio::Lock::new();
+    /// let guard = lock.acquire_nowait().unwrap();
+    /// assert!(std::ptr::eq(guard.lock(), &lock));
+    /// ```
     pub fn lock(&self) -> &Lock {
         self.lock
     }

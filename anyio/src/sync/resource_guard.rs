@@ -32,6 +32,13 @@ pub struct ResourceGuard {
 
 impl ResourceGuard {
     /// A guard whose error names `action` ("reading from", "writing to", "using", ...).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let guard = anyio::ResourceGuard::new("reading from");
+    /// assert!(!guard.is_busy());
+    /// ```
     pub fn new(action: impl Into<Cow<'static, str>>) -> ResourceGuard {
         ResourceGuard {
             action: action.into(),
@@ -45,6 +52,14 @@ impl ResourceGuard {
     ///
     /// [`ErrorKind::BusyResource`] ("another task is already {action} this resource") if
     /// it is in use.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let guard = anyio::ResourceGuard::new("using");
+    /// let _token = guard.enter().unwrap();
+    /// assert_eq!(guard.enter().unwrap_err().kind(), anyio::ErrorKind::BusyResource);
+    /// ```
     pub fn enter(&self) -> Result<ResourceGuardToken<'_>> {
         if self.busy.swap(true, Ordering::Acquire) {
             return Err(Error::new(
@@ -56,6 +71,16 @@ impl ResourceGuard {
     }
 
     /// Whether the resource is in use.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let guard = anyio::ResourceGuard::default();
+    /// let token = guard.enter().unwrap();
+    /// assert!(guard.is_busy());
+    /// drop(token);
+    /// assert!(!guard.is_busy());
+    /// ```
     pub fn is_busy(&self) -> bool {
         self.busy.load(Ordering::Acquire)
     }
@@ -78,6 +103,16 @@ impl fmt::Debug for ResourceGuard {
 }
 
 /// Proof that a [`ResourceGuard`] was entered; leaves it when dropped.
+///
+/// # Examples
+///
+/// ```
+/// let guard = anyio::ResourceGuard::default();
+/// {
+///     let _token: anyio::ResourceGuardToken<'_> = guard.enter().unwrap();
+/// }
+/// assert!(guard.enter().is_ok());
+/// ```
 #[must_use = "the resource is free again as soon as the token is dropped"]
 pub struct ResourceGuardToken<'a> {
     guard: &'a ResourceGuard,

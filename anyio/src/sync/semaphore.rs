@@ -53,6 +53,13 @@ pub struct Semaphore {
 }
 
 /// A snapshot of a [`Semaphore`], from [`Semaphore::statistics`].
+///
+/// # Examples
+///
+/// ```
+/// let semaphore = anyio::Semaphore::new(1);
+/// assert_eq!(semaphore.statistics().tasks_waiting, 0);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SemaphoreStatistics {
@@ -62,6 +69,13 @@ pub struct SemaphoreStatistics {
 
 impl Semaphore {
     /// A semaphore with `initial_value` free slots and no maximum.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static SLOTS: anyio::Semaphore = anyio::Semaphore::new(4);
+    /// assert_eq!(SLOTS.value(), 4);
+    /// ```
     pub const fn new(initial_value: usize) -> Semaphore {
         Semaphore {
             state: AtomicUsize::new(initial_value << 1),
@@ -108,6 +122,17 @@ impl Semaphore {
     ///
     /// Cancel-safe: dropped while waiting, it leaves the queue; dropped after a slot was
     /// handed to it, it passes the slot on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let semaphore = anyio::Semaphore::new(1);
+    /// let slot = semaphore.acquire().await;
+    /// assert_eq!(semaphore.value(), 0);
+    /// drop(slot);
+    /// # });
+    /// ```
     pub fn acquire(&self) -> SemaphoreAcquire<'_> {
         SemaphoreAcquire {
             semaphore: self,
@@ -152,16 +177,39 @@ impl Semaphore {
     /// # Errors
     ///
     /// [`ErrorKind::Other`] if the value would exceed the max value; nothing changes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = anyio::Semaphore::new(0);
+    /// semaphore.release().unwrap();
+    /// assert_eq!(semaphore.value(), 1);
+    /// ```
     pub fn release(&self) -> Result<()> {
         self.release_checked(true)
     }
 
     /// The number of free slots.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = anyio::Semaphore::new(3);
+    /// let _slot = semaphore.acquire_nowait().unwrap();
+    /// assert_eq!(semaphore.value(), 2);
+    /// ```
     pub fn value(&self) -> usize {
         self.state.load(Ordering::Acquire) >> 1
     }
 
     /// The max value given at construction.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(anyio::Semaphore::new(1).max_value(), None);
+    /// assert_eq!(anyio::Semaphore::with_max_value(1, 5).unwrap().max_value(), Some(5));
+    /// ```
     pub fn max_value(&self) -> Option<usize> {
         self.max_value
     }
@@ -308,6 +356,16 @@ impl fmt::Debug for Semaphore {
 }
 
 /// Future of [`Semaphore::acquire`].
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let semaphore = anyio::Semaphore::new(0);
+/// let acquire: anyio::SemaphoreAcquire<'_> = semaphore.acquire();
+/// assert!(anyio::move_on_after(0.001, acquire).await.is_none());
+/// # });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct SemaphoreAcquire<'a> {
     semaphore: &'a Semaphore,
@@ -385,6 +443,17 @@ impl Drop for SemaphoreAcquire<'_> {
 }
 
 /// A slot of a [`Semaphore`]; gives it back when dropped.
+///
+/// # Examples
+///
+/// ```
+/// let semaphore = anyio::Semaphore::new(1);
+/// {
+///     let _slot = semaphore.acquire_nowait().unwrap();
+///     assert_eq!(semaphore.value(), 0);
+/// }
+/// assert_eq!(semaphore.value(), 1);
+/// ```
 #[must_use = "the slot is given back as soon as the guard is dropped"]
 pub struct SemaphoreGuard<'a> {
     semaphore: &'a Semaphore,
@@ -394,6 +463,16 @@ pub struct SemaphoreGuard<'a> {
 impl SemaphoreGuard<'_> {
     /// Keeps the slot taken: it is not given back on drop (give it back later with
     /// [`Semaphore::release`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let semaphore = anyio::Semaphore::new(1);
+    /// semaphore.acquire_nowait().unwrap().forget();
+    /// assert_eq!(semaphore.value(), 0);
+    /// semaphore.release().unwrap();
+    /// assert_eq!(semaphore.value(), 1);
+    /// ```
     pub fn forget(mut self) {
         self.armed = false;
     }
