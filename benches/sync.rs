@@ -46,6 +46,26 @@ fn ping_pong(reps: usize) -> Row {
             .unwrap();
         }))
     });
+    // The echo as a spawned executor task, as the competitors run it.
+    let anyio_spawn_ns = measure(reps, ops, || {
+        rt.block_on(timed(async {
+            let (ping_tx, ping_rx) = anyio::create_memory_object_stream::<usize>(1);
+            let (pong_tx, pong_rx) = anyio::create_memory_object_stream::<usize>(1);
+            anyio::task_group!(|tg| {
+                tg.spawn(async move {
+                    while let Ok(n) = ping_rx.receive().await {
+                        pong_tx.send(n).await.unwrap();
+                    }
+                });
+                for n in 0..ROUND_TRIPS {
+                    ping_tx.send(n).await.unwrap();
+                    pong_rx.receive().await.unwrap();
+                }
+                drop(ping_tx);
+            })
+            .unwrap();
+        }))
+    });
     let tokio_rt = tokio_current();
     let tokio_ns = measure(reps, ops, || {
         tokio_rt.block_on(timed(async {
@@ -108,6 +128,7 @@ fn ping_pong(reps: usize) -> Row {
         case: "ping-pong, capacity 1 (per message)",
         results: vec![
             ("anyio", anyio_ns),
+            ("anyio spawn", anyio_spawn_ns),
             ("tokio mpsc", tokio_ns),
             ("async-channel", async_channel_ns),
             ("flume", flume_ns),
@@ -125,6 +146,29 @@ fn fan_in(reps: usize) -> Row {
                 for _ in 0..PRODUCERS {
                     let tx = tx.clone();
                     tg.start_soon(async move {
+                        for n in 0..ITEMS_PER_PRODUCER {
+                            tx.send(n).await.unwrap();
+                        }
+                    });
+                }
+                drop(tx);
+                let mut received = 0;
+                while rx.receive().await.is_ok() {
+                    received += 1;
+                }
+                assert_eq!(received, ops);
+            })
+            .unwrap();
+        }))
+    });
+    // Producers as spawned executor tasks, as the competitors run them.
+    let anyio_spawn_ns = measure(reps, ops, || {
+        rt.block_on(timed(async {
+            let (tx, rx) = anyio::create_memory_object_stream::<usize>(FAN_IN_CAPACITY);
+            anyio::task_group!(|tg| {
+                for _ in 0..PRODUCERS {
+                    let tx = tx.clone();
+                    tg.spawn(async move {
                         for n in 0..ITEMS_PER_PRODUCER {
                             tx.send(n).await.unwrap();
                         }
@@ -207,6 +251,7 @@ fn fan_in(reps: usize) -> Row {
         case: "fan-in 4x250k, capacity 64 (per item)",
         results: vec![
             ("anyio", anyio_ns),
+            ("anyio spawn", anyio_spawn_ns),
             ("tokio mpsc", tokio_ns),
             ("async-channel", async_channel_ns),
             ("flume", flume_ns),
@@ -318,8 +363,10 @@ fn main() {
     for row in &rows {
         println!("{}", row.case);
         let (_, anyio_ns) = row.results[0];
-        let best = row.results[1..]
+        let best = row
+            .results
             .iter()
+            .filter(|(name, _)| !name.starts_with("anyio"))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .expect("competitors");
         for (name, ns) in &row.results {
