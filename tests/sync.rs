@@ -585,6 +585,38 @@ async fn condition_notification_handed_to_a_dropped_waiter_passes_on() {
     assert!(is_set(&second));
 }
 
+#[anyio::test(timeout = 10)]
+async fn condition_waiter_cancelled_while_retaking_the_lock_leaves_it_free() {
+    let condition = Condition::new();
+    let scope = CancelScope::new();
+    let retook = flag();
+    anyio::task_group!(|tg| {
+        tg.start_soon(async {
+            scope
+                .run(async {
+                    let mut guard = condition.acquire().await?;
+                    guard.wait().await?;
+                    set(&retook);
+                    anyio::Result::Ok(())
+                })
+                .await;
+        });
+        wait_all_tasks_blocked().await;
+        let guard = condition.acquire().await?;
+        guard.notify(1); // the waiter now queues for the lock this task holds
+        wait_all_tasks_blocked().await;
+        assert_eq!(condition.statistics().lock_statistics.tasks_waiting, 1);
+        scope.cancel();
+        wait_all_tasks_blocked().await;
+        drop(guard);
+        anyio::Result::Ok(())
+    })
+    .unwrap();
+    assert!(!is_set(&retook));
+    assert!(!condition.locked());
+    assert_eq!(condition.statistics().lock_statistics.tasks_waiting, 0);
+}
+
 // ---- Semaphore ----
 
 #[anyio::test(timeout = 10)]
