@@ -1,4 +1,5 @@
-//! A short guided tour of anyio: task groups, timeouts, cancellation and shields.
+//! A short guided tour of anyio: task groups, timeouts, cancellation, shields and
+//! memory object streams.
 //!
 //! Run it with `cargo run --example tour`.
 
@@ -75,5 +76,24 @@ async fn main() -> anyio::Result<()> {
         outcome.is_some(),
         scope.cancelled_caught()
     );
+
+    // 5. Streams: a bounded channel between tasks; the producer waits when it is full,
+    //    and the consumer sees the end of the stream when every sender is gone.
+    println!("5. memory object streams");
+    let (tx, rx) = anyio::create_memory_object_stream::<u32>(1);
+    anyio::task_group!(|tg| {
+        tg.start_soon(async move {
+            for n in 1..=3 {
+                tx.send(n).await?; // waits while the one-item buffer is full
+            }
+            anyio::Result::Ok(()) // `tx` is dropped: the stream ends
+        });
+        let mut sum = 0;
+        while let Ok(n) = rx.receive().await {
+            println!("   received {n}");
+            sum += n;
+        }
+        println!("   the stream ended; sum {sum}");
+    })?;
     Ok(())
 }

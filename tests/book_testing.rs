@@ -1,0 +1,65 @@
+//! The samples of the book's chapter "Testing" (included from here, so they run as
+//! tests).
+
+use std::time::Duration;
+
+// ANCHOR: basic
+#[anyio::test(timeout = 5)]
+async fn the_cache_returns_what_was_stored() {
+    let (tx, rx) = anyio::create_memory_object_stream::<&str>(1);
+    tx.send("value").await.unwrap();
+    assert_eq!(rx.receive().await.unwrap(), "value");
+}
+// ANCHOR_END: basic
+
+// ANCHOR: result
+#[anyio::test(timeout = 5)]
+async fn tests_may_use_the_question_mark() -> anyio::Result<()> {
+    let value = anyio::fail_after!(1, { 21 * 2 })?;
+    assert_eq!(value, 42);
+    Ok(())
+}
+// ANCHOR_END: result
+
+// ANCHOR: blocked
+#[anyio::test(timeout = 5)]
+async fn a_worker_waits_for_its_job() {
+    let (tx, rx) = anyio::create_memory_object_stream::<u32>(0);
+    anyio::task_group!(|tg| {
+        tg.start_soon(async move {
+            let job = rx.receive().await?;
+            assert_eq!(job, 7);
+            anyio::Result::Ok(())
+        });
+        // No guessed sleep: wait until every other task is parked.
+        anyio::wait_all_tasks_blocked().await;
+        assert_eq!(tx.statistics().tasks_waiting_receive, 1);
+        tx.send(7).await?;
+        anyio::Result::Ok(())
+    })
+    .unwrap();
+}
+// ANCHOR_END: blocked
+
+// ANCHOR: timeout
+#[anyio::test(timeout = 5)]
+async fn a_slow_service_times_out() {
+    async fn slow_service() -> u32 {
+        anyio::sleep(Duration::from_secs(3600)).await;
+        0
+    }
+    let result = anyio::fail_after!(Duration::from_millis(10), { slow_service().await });
+    assert_eq!(result.unwrap_err().kind(), anyio::ErrorKind::Timeout);
+}
+// ANCHOR_END: timeout
+
+// ANCHOR: should_panic
+#[anyio::test(timeout = 5)]
+#[should_panic(expected = "invariant broken")]
+async fn a_panicking_child_fails_the_test() {
+    anyio::task_group!(|tg| {
+        tg.start_soon(async { panic!("invariant broken") });
+    })
+    .unwrap();
+}
+// ANCHOR_END: should_panic
