@@ -93,6 +93,21 @@ async fn a_panicking_child() {
 }
 // ANCHOR_END: panics
 
+// ANCHOR: without_macros
+async fn without_macros() -> anyio::Result<()> {
+    let group = anyio::TaskGroup::new();
+    let tg = &group;
+    let value = group
+        .run(async {
+            tg.start_soon(anyio::sleep(Duration::from_millis(1)));
+            anyio::Result::Ok("the body's value")
+        })
+        .await?;
+    assert_eq!(value, Some("the body's value"));
+    Ok(())
+}
+// ANCHOR_END: without_macros
+
 #[anyio::main]
 async fn main() -> anyio::Result<()> {
     let pages = fetch_all(&["/a", "/b", "/c"]).await?;
@@ -103,5 +118,6 @@ async fn main() -> anyio::Result<()> {
     two_failures().await;
     std::panic::set_hook(Box::new(|_| {})); // keep the sample's output short
     a_panicking_child().await;
+    without_macros().await?;
     Ok(())
 }
