@@ -621,3 +621,64 @@ async fn spawned_producers_and_consumers_on_threads_lose_and_duplicate_nothing()
         .collect();
     assert_eq!(seen, expected);
 }
+
+#[anyio::test(timeout = 10)]
+async fn closing_a_receive_end_fails_the_receives_parked_on_it_only() {
+    let (tx, rx) = create_memory_object_stream::<u8>(0);
+    let other = rx.clone();
+    let result = anyio::task_group!(|tg| {
+        tg.start_soon(async {
+            let error = rx.receive().await.unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::ClosedResource);
+        });
+        tg.start_soon(async {
+            assert_eq!(
+                other.receive().await.unwrap(),
+                5,
+                "the clone still receives"
+            );
+        });
+        wait_all_tasks_blocked().await;
+        rx.close();
+        wait_all_tasks_blocked().await;
+        assert_eq!(rx.statistics().tasks_waiting_receive, 1);
+        tx.send(5).await?;
+        anyio::Result::Ok(())
+    });
+    result.unwrap();
+}
+
+#[anyio::test(timeout = 10)]
+async fn closing_a_send_end_fails_the_sends_parked_on_it_with_their_items() {
+    let (tx, rx) = create_memory_object_stream::<String>(0);
+    anyio::task_group!(|tg| {
+        tg.start_soon(async {
+            let error = tx.send("parked".to_owned()).await.unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::ClosedResource);
+            assert_eq!(error.into_inner(), "parked");
+        });
+        wait_all_tasks_blocked().await;
+        tx.close();
+    })
+    .unwrap();
+    assert_eq!(
+        rx.receive_nowait().unwrap_err().kind(),
+        ErrorKind::EndOfStream
+    );
+}
+
+#[anyio::test(timeout = 10)]
+async fn rendezvous_stays_a_rendezvous_after_an_item_was_given_back() {
+    let (tx, rx) = create_memory_object_stream::<u8>(0);
+    let mut receive = Box::pin(rx.receive());
+    assert!(poll_once(&mut receive).await.is_none());
+    tx.send_nowait(1).unwrap(); // handed to the parked receive
+    let mut send = Box::pin(tx.send(2));
+    assert!(poll_once(&mut send).await.is_none()); // no receiver: parked
+    drop(receive); // item 1 goes back to the (zero-size) buffer
+    assert_eq!(rx.receive_nowait().unwrap(), 1);
+    // Item 2 was not moved into the buffer: its send still waits for a receiver.
+    assert!(poll_once(&mut send).await.is_none());
+    assert_eq!(rx.receive_nowait().unwrap(), 2);
+    assert!(poll_once(&mut send).await.unwrap().is_ok());
+}

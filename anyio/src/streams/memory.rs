@@ -69,10 +69,12 @@ pub fn create_memory_object_stream<T>(
     (
         MemoryObjectSendStream {
             channel: channel.clone(),
+            id: next_end_id(),
             closed: AtomicBool::new(false),
         },
         MemoryObjectReceiveStream {
             channel,
+            id: next_end_id(),
             closed: AtomicBool::new(false),
             stream_key: None,
         },
@@ -95,6 +97,12 @@ pub fn create_unbounded_memory_object_stream<T>()
     create_memory_object_stream(usize::MAX)
 }
 
+/// A fresh id for a stream end.
+fn next_end_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
 struct Channel<T> {
     inner: Mutex<ChannelInner<T>>,
 }
@@ -104,11 +112,12 @@ struct ChannelInner<T> {
     max_buffer_size: usize,
     open_send: usize,
     open_receive: usize,
-    /// Parked senders with their items. Grant `None`: the item was taken; `Some(item)`:
-    /// handed back because every receiver closed.
-    senders: WaitQueue<T, Option<T>>,
-    /// Parked receivers. Grant: an item, or the error that ends their wait.
-    receivers: WaitQueue<(), std::result::Result<T, ErrorKind>>,
+    /// Parked senders: their end's id and their item. Grant `None`: the item was taken;
+    /// `Some((why, item))`: handed back (every receiver closed, or this end closed).
+    senders: WaitQueue<(u64, T), Option<(ErrorKind, T)>>,
+    /// Parked receivers: their end's id. Grant: an item, or the error that ends their
+    /// wait.
+    receivers: WaitQueue<u64, std::result::Result<T, ErrorKind>>,
 }
 
 impl<T> Channel<T> {
@@ -122,15 +131,20 @@ impl<T> ChannelInner<T> {
     /// live parked sender), or straight from a parked sender. Returns the sender's waker.
     fn take(&mut self) -> Option<(T, Option<Waker>)> {
         if let Some(item) = self.buffer.pop_front() {
-            let waker = self.senders.first_live().map(|key| {
-                let (refill, waker) = self.senders.grant(key, None);
+            let mut waker = None;
+            // (An item given back to a rendezvous stream can sit in its empty buffer:
+            // refill only up to the buffer's size.)
+            if self.buffer.len() < self.max_buffer_size
+                && let Some(key) = self.senders.first_live()
+            {
+                let ((_, refill), sender) = self.senders.grant(key, None);
                 self.buffer.push_back(refill);
-                waker
-            });
+                waker = Some(sender);
+            }
             return Some((item, waker));
         }
         let key = self.senders.first_live()?;
-        let (item, waker) = self.senders.grant(key, None);
+        let ((_, item), waker) = self.senders.grant(key, None);
         Some((item, Some(waker)))
     }
 
@@ -326,6 +340,8 @@ fn end_of_stream() -> Error {
 /// ```
 pub struct MemoryObjectSendStream<T> {
     channel: Arc<Channel<T>>,
+    /// Tells this end's parked sends apart from its clones'.
+    id: u64,
     closed: AtomicBool,
 }
 
@@ -409,8 +425,10 @@ impl<T> MemoryObjectSendStream<T> {
         Ok(())
     }
 
-    /// Closes this end (clones stay open). Receivers see the end of the stream once every
-    /// send end is closed and the buffer is drained. Idempotent; dropping closes too.
+    /// Closes this end (clones stay open). Sends waiting on this end fail with
+    /// [`ErrorKind::ClosedResource`] and their items handed back. Receivers see the end
+    /// of the stream once every send end is closed and the buffer is drained.
+    /// Idempotent; dropping closes too.
     ///
     /// # Examples
     ///
@@ -429,10 +447,17 @@ impl<T> MemoryObjectSendStream<T> {
         {
             let mut inner = self.channel.lock();
             inner.open_send -= 1;
+            // Sends parked on this end fail, with their items handed back.
+            let id = self.id;
+            inner.senders.grant_matching(
+                |(end, _)| *end == id,
+                |(_, item)| Some((ErrorKind::ClosedResource, item)),
+                &mut wakers,
+            );
             if inner.open_send == 0 && inner.buffer.is_empty() {
                 inner
                     .receivers
-                    .grant_all(|()| Err(ErrorKind::EndOfStream), &mut wakers);
+                    .grant_all(|_| Err(ErrorKind::EndOfStream), &mut wakers);
             }
         }
         wake_all(wakers);
@@ -461,6 +486,7 @@ impl<T> MemoryObjectSendStream<T> {
         inner.open_send += 1;
         Ok(MemoryObjectSendStream {
             channel: self.channel.clone(),
+            id: next_end_id(),
             closed: AtomicBool::new(false),
         })
     }
@@ -508,6 +534,7 @@ impl<T> Clone for MemoryObjectSendStream<T> {
     fn clone(&self) -> Self {
         self.try_clone().unwrap_or_else(|_| MemoryObjectSendStream {
             channel: self.channel.clone(),
+            id: next_end_id(),
             closed: AtomicBool::new(true),
         })
     }
@@ -581,7 +608,7 @@ impl<T> Future for MemorySend<'_, T> {
                     match inner.place(item) {
                         Ok(waker) => waker,
                         Err(item) => {
-                            this.key = Some(inner.senders.push(item, cx.waker()));
+                            this.key = Some(inner.senders.push((stream.id, item), cx.waker()));
                             return Poll::Pending;
                         }
                     }
@@ -591,10 +618,7 @@ impl<T> Future for MemorySend<'_, T> {
                         this.key = None;
                         return Poll::Ready(match outcome {
                             None => Ok(()),
-                            Some(item) => Err(SendError {
-                                kind: ErrorKind::BrokenResource,
-                                item,
-                            }),
+                            Some((kind, item)) => Err(SendError { kind, item }),
                         });
                     }
                     if is_cancelled() {
@@ -606,7 +630,7 @@ impl<T> Future for MemorySend<'_, T> {
                         return Poll::Pending;
                     }
                     this.key = None;
-                    let Withdrawn::Queued(item) = inner.senders.withdraw(key) else {
+                    let Withdrawn::Queued((_, item)) = inner.senders.withdraw(key) else {
                         unreachable!("checked not granted above")
                     };
                     if closed {
@@ -665,6 +689,8 @@ impl<T> Drop for MemorySend<'_, T> {
 /// ```
 pub struct MemoryObjectReceiveStream<T> {
     channel: Arc<Channel<T>>,
+    /// Tells this end's parked receives apart from its clones'.
+    id: u64,
     closed: AtomicBool,
     /// The waiter slot of `Stream::poll_next`.
     stream_key: Option<usize>,
@@ -742,9 +768,10 @@ impl<T> MemoryObjectReceiveStream<T> {
         Ok(item)
     }
 
-    /// Closes this end (clones stay open). When every receive end is closed, waiting
-    /// senders fail with [`ErrorKind::BrokenResource`] and buffered items are dropped.
-    /// Idempotent; dropping closes too.
+    /// Closes this end (clones stay open). Receives waiting on this end fail with
+    /// [`ErrorKind::ClosedResource`]. When every receive end is closed, waiting senders
+    /// fail with [`ErrorKind::BrokenResource`] (their items handed back) and buffered
+    /// items are dropped. Idempotent; dropping closes too.
     ///
     /// # Examples
     ///
@@ -763,11 +790,22 @@ impl<T> MemoryObjectReceiveStream<T> {
         {
             let mut inner = self.channel.lock();
             inner.open_receive -= 1;
-            if inner.open_receive > 0 {
-                return;
+            // Receives parked on this end fail.
+            let id = self.id;
+            inner.receivers.grant_matching(
+                |end| *end == id,
+                |_| Err(ErrorKind::ClosedResource),
+                &mut wakers,
+            );
+            if inner.open_receive == 0 {
+                inner.senders.grant_all(
+                    |(_, item)| Some((ErrorKind::BrokenResource, item)),
+                    &mut wakers,
+                );
+                dropped_items = std::mem::take(&mut inner.buffer);
+            } else {
+                dropped_items = VecDeque::new();
             }
-            inner.senders.grant_all(Some, &mut wakers);
-            dropped_items = std::mem::take(&mut inner.buffer);
         }
         drop(dropped_items);
         wake_all(wakers);
@@ -797,6 +835,7 @@ impl<T> MemoryObjectReceiveStream<T> {
         inner.open_receive += 1;
         Ok(MemoryObjectReceiveStream {
             channel: self.channel.clone(),
+            id: next_end_id(),
             closed: AtomicBool::new(false),
             stream_key: None,
         })
@@ -847,7 +886,7 @@ impl<T> MemoryObjectReceiveStream<T> {
                         Some(taken) => taken,
                         None if inner.open_send == 0 => return Poll::Ready(Err(end_of_stream())),
                         None => {
-                            *key = Some(inner.receivers.push((), cx.waker()));
+                            *key = Some(inner.receivers.push(self.id, cx.waker()));
                             return Poll::Pending;
                         }
                     }
@@ -855,7 +894,10 @@ impl<T> MemoryObjectReceiveStream<T> {
                 Some(k) => {
                     if let Some(outcome) = inner.receivers.poll_granted(k, cx.waker()) {
                         *key = None;
-                        return Poll::Ready(outcome.map_err(|_| end_of_stream()));
+                        return Poll::Ready(outcome.map_err(|kind| match kind {
+                            ErrorKind::EndOfStream => end_of_stream(),
+                            _ => closed_end("receive"),
+                        }));
                     }
                     if is_cancelled() {
                         return Poll::Pending;
@@ -895,7 +937,7 @@ impl<T> MemoryObjectReceiveStream<T> {
             let mut inner = self.channel.lock();
             match inner.receivers.withdraw(key) {
                 Withdrawn::Granted(Ok(item)) => inner.give_back(item),
-                Withdrawn::Granted(Err(_)) | Withdrawn::Queued(()) => None,
+                Withdrawn::Granted(Err(_)) | Withdrawn::Queued(_) => None,
             }
         };
         if let Some(waker) = waker {
@@ -911,6 +953,7 @@ impl<T> Clone for MemoryObjectReceiveStream<T> {
         self.try_clone()
             .unwrap_or_else(|_| MemoryObjectReceiveStream {
                 channel: self.channel.clone(),
+                id: next_end_id(),
                 closed: AtomicBool::new(true),
                 stream_key: None,
             })

@@ -165,17 +165,35 @@ impl<P, G> WaitQueue<P, G> {
     }
 
     /// Grants every queued waiter, cancelled or not, with `make(payload)`.
-    pub(crate) fn grant_all(&mut self, mut make: impl FnMut(P) -> G, wakers: &mut Vec<Waker>) {
-        while self.head != NIL {
-            let key = self.head;
-            self.unlink(key);
-            let Slot::Queued { payload, waker, .. } =
-                std::mem::replace(&mut self.slots[key], Slot::Vacant { next_free: NIL })
-            else {
+    pub(crate) fn grant_all(&mut self, make: impl FnMut(P) -> G, wakers: &mut Vec<Waker>) {
+        self.grant_matching(|_| true, make, wakers);
+    }
+
+    /// Grants every queued waiter whose payload matches `select`, cancelled or not,
+    /// with `make(payload)`.
+    pub(crate) fn grant_matching(
+        &mut self,
+        select: impl Fn(&P) -> bool,
+        mut make: impl FnMut(P) -> G,
+        wakers: &mut Vec<Waker>,
+    ) {
+        let mut key = self.head;
+        while key != NIL {
+            let Slot::Queued { payload, next, .. } = &self.slots[key] else {
                 unreachable!("the queue links queued slots only")
             };
-            self.slots[key] = Slot::Granted(make(payload));
-            wakers.push(waker);
+            let (selected, next) = (select(payload), *next);
+            if selected {
+                self.unlink(key);
+                let Slot::Queued { payload, waker, .. } =
+                    std::mem::replace(&mut self.slots[key], Slot::Vacant { next_free: NIL })
+                else {
+                    unreachable!("checked queued above")
+                };
+                self.slots[key] = Slot::Granted(make(payload));
+                wakers.push(waker);
+            }
+            key = next;
         }
     }
 
