@@ -396,7 +396,6 @@ impl AsyncResource for FileWriteStream {
     async fn aclose(&mut self) -> Result<()> {
         if let Some(mut file) = self.file.file.take() {
             file.flush().await?;
-            file.sync_data().await?;
         }
         Ok(())
     }
