@@ -155,3 +155,32 @@ async fn current_time_is_monotonic() {
     anyio::sleep(0.001).await;
     assert!(anyio::current_time() > a);
 }
+
+#[anyio::test(timeout = 10, worker_threads = 0)]
+async fn timers_fire_while_the_main_task_keeps_yielding() {
+    // The main task never lets the thread go idle; the timers must still be driven.
+    let fired = flag();
+    anyio::task_group!(|tg| {
+        tg.start_soon(async {
+            anyio::sleep(0.01).await;
+            set(&fired);
+        });
+        while !is_set(&fired) {
+            anyio::lowlevel::checkpoint().await;
+        }
+    })
+    .unwrap();
+}
+
+#[anyio::test(timeout = 10, worker_threads = 0)]
+async fn spawned_tasks_run_on_the_main_thread_between_its_polls() {
+    let ran = flag();
+    anyio::task_group!(|tg| {
+        let ran_in_child = ran.clone();
+        tg.spawn(async move { set(&ran_in_child) });
+        while !is_set(&ran) {
+            anyio::lowlevel::checkpoint().await;
+        }
+    })
+    .unwrap();
+}

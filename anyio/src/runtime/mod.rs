@@ -4,6 +4,7 @@
 
 pub(crate) mod context;
 pub(crate) mod deadlines;
+mod main_loop;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -260,7 +261,7 @@ impl Runtime {
         }
         let _clear = ClearMain(&self.shared);
         let main = MainTask { future, id };
-        async_io::block_on(self.shared.executor.run(main))
+        main_loop::run(&self.shared.executor, main)
     }
 }
 
