@@ -65,6 +65,8 @@ pub(crate) fn run<F: Future>(executor: &Executor<'static>, future: F) -> F::Outp
             MainWoken { wake: &wake },
             executor.tick(),
         ));
+        // Busy again: later wakes need not unpark that finished wait.
+        drop(wake.idle.take());
     }
 }
 
