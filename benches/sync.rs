@@ -8,6 +8,7 @@ mod harness;
 
 use std::cell::Cell;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use harness::{Smol, anyio_runtime, measure, timed, tokio_current};
@@ -69,24 +70,19 @@ fn ping_pong(reps: usize) -> Row {
     let tokio_rt = tokio_current();
     let tokio_ns = measure(reps, ops, || {
         tokio_rt.block_on(timed(async {
-            let local = tokio::task::LocalSet::new();
-            local
-                .run_until(async {
-                    let (ping_tx, mut ping_rx) = tokio::sync::mpsc::channel::<usize>(1);
-                    let (pong_tx, mut pong_rx) = tokio::sync::mpsc::channel::<usize>(1);
-                    let echo = tokio::task::spawn_local(async move {
-                        while let Some(n) = ping_rx.recv().await {
-                            pong_tx.send(n).await.unwrap();
-                        }
-                    });
-                    for n in 0..ROUND_TRIPS {
-                        ping_tx.send(n).await.unwrap();
-                        pong_rx.recv().await.unwrap();
-                    }
-                    drop(ping_tx);
-                    echo.await.unwrap();
-                })
-                .await;
+            let (ping_tx, mut ping_rx) = tokio::sync::mpsc::channel::<usize>(1);
+            let (pong_tx, mut pong_rx) = tokio::sync::mpsc::channel::<usize>(1);
+            let echo = tokio::spawn(async move {
+                while let Some(n) = ping_rx.recv().await {
+                    pong_tx.send(n).await.unwrap();
+                }
+            });
+            for n in 0..ROUND_TRIPS {
+                ping_tx.send(n).await.unwrap();
+                pong_rx.recv().await.unwrap();
+            }
+            drop(ping_tx);
+            echo.await.unwrap();
         }))
     });
     let smol = Smol::new(0);
@@ -283,28 +279,23 @@ fn lock_unlock(reps: usize) -> Row {
     let tokio_rt = tokio_current();
     let tokio_ns = measure(reps, ops, || {
         tokio_rt.block_on(timed(async {
-            let local = tokio::task::LocalSet::new();
-            local
-                .run_until(async {
-                    let lock = Rc::new(tokio::sync::Mutex::new(()));
-                    let counter = Rc::new(Cell::new(0));
-                    let tasks: Vec<_> = (0..LOCK_TASKS)
-                        .map(|_| {
-                            let (lock, counter) = (lock.clone(), counter.clone());
-                            tokio::task::spawn_local(async move {
-                                for _ in 0..LOCKS_PER_TASK {
-                                    let _guard = lock.lock().await;
-                                    counter.set(counter.get() + 1);
-                                }
-                            })
-                        })
-                        .collect();
-                    for task in tasks {
-                        task.await.unwrap();
-                    }
-                    assert_eq!(counter.get(), ops);
+            let lock = Arc::new(tokio::sync::Mutex::new(()));
+            let counter = Arc::new(AtomicUsize::new(0));
+            let tasks: Vec<_> = (0..LOCK_TASKS)
+                .map(|_| {
+                    let (lock, counter) = (lock.clone(), counter.clone());
+                    tokio::spawn(async move {
+                        for _ in 0..LOCKS_PER_TASK {
+                            let _guard = lock.lock().await;
+                            counter.fetch_add(1, Ordering::Relaxed);
+                        }
+                    })
                 })
-                .await;
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            assert_eq!(counter.load(Ordering::Relaxed), ops);
         }))
     });
     let local = async_executor::LocalExecutor::new();
