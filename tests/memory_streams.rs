@@ -682,3 +682,40 @@ async fn rendezvous_stays_a_rendezvous_after_an_item_was_given_back() {
     assert_eq!(rx.receive_nowait().unwrap(), 2);
     assert!(poll_once(&mut send).await.unwrap().is_ok());
 }
+
+#[anyio::test(timeout = 10)]
+async fn item_handed_to_an_abandoned_next_is_reclaimed_by_receive() {
+    use futures_lite::StreamExt;
+    let (tx, mut rx) = create_memory_object_stream::<u8>(0);
+    {
+        let mut next = rx.next();
+        assert!(poll_once(&mut next).await.is_none()); // parked in the stream's slot
+    } // the `next()` future is dropped; the slot stays with `rx`
+    tx.send_nowait(1).unwrap(); // handed to that slot
+    assert_eq!(
+        rx.receive_nowait().unwrap(),
+        1,
+        "receive_nowait reclaims it"
+    );
+    {
+        let mut next = rx.next();
+        assert!(poll_once(&mut next).await.is_none());
+    }
+    tx.send_nowait(2).unwrap();
+    assert_eq!(rx.receive().await.unwrap(), 2, "receive reclaims it too");
+    assert_eq!(rx.statistics().tasks_waiting_receive, 0);
+}
+
+#[anyio::test(timeout = 10)]
+async fn item_handed_to_an_abandoned_next_survives_dropping_the_end() {
+    use futures_lite::StreamExt;
+    let (tx, rx) = create_memory_object_stream::<u8>(1);
+    let mut first = rx.clone();
+    {
+        let mut next = first.next();
+        assert!(poll_once(&mut next).await.is_none());
+    }
+    tx.send_nowait(3).unwrap();
+    drop(first); // its slot's item goes back to the buffer
+    assert_eq!(rx.receive_nowait().unwrap(), 3);
+}

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -76,7 +76,7 @@ pub fn create_memory_object_stream<T>(
             channel,
             id: next_end_id(),
             closed: AtomicBool::new(false),
-            stream_key: None,
+            stream_key: AtomicUsize::new(NO_KEY),
         },
     )
 }
@@ -96,6 +96,9 @@ pub fn create_unbounded_memory_object_stream<T>()
 -> (MemoryObjectSendStream<T>, MemoryObjectReceiveStream<T>) {
     create_memory_object_stream(usize::MAX)
 }
+
+/// "No waiter slot" in [`MemoryObjectReceiveStream::stream_key`].
+const NO_KEY: usize = usize::MAX;
 
 /// A fresh id for a stream end.
 fn next_end_id() -> u64 {
@@ -692,8 +695,10 @@ pub struct MemoryObjectReceiveStream<T> {
     /// Tells this end's parked receives apart from its clones'.
     id: u64,
     closed: AtomicBool,
-    /// The waiter slot of `Stream::poll_next`.
-    stream_key: Option<usize>,
+    /// The waiter slot of `Stream::poll_next` ([`NO_KEY`] when none). It outlives a
+    /// dropped `next()` future, so `receive` and `receive_nowait` on this end reclaim it
+    /// first (an item may already have been handed to it).
+    stream_key: AtomicUsize,
 }
 
 impl<T> MemoryObjectReceiveStream<T> {
@@ -750,6 +755,9 @@ impl<T> MemoryObjectReceiveStream<T> {
             let mut inner = self.channel.lock();
             if self.closed.load(Ordering::Acquire) {
                 return Err(closed_end("receive"));
+            }
+            if let Some(result) = self.reclaim_stream_slot(&mut inner) {
+                return result;
             }
             match inner.take() {
                 Some(taken) => taken,
@@ -837,7 +845,7 @@ impl<T> MemoryObjectReceiveStream<T> {
             channel: self.channel.clone(),
             id: next_end_id(),
             closed: AtomicBool::new(false),
-            stream_key: None,
+            stream_key: AtomicUsize::new(NO_KEY),
         })
     }
 
@@ -881,6 +889,9 @@ impl<T> MemoryObjectReceiveStream<T> {
                     }
                     if self.closed.load(Ordering::Acquire) {
                         return Poll::Ready(Err(closed_end("receive")));
+                    }
+                    if let Some(result) = self.reclaim_stream_slot(&mut inner) {
+                        return Poll::Ready(result);
                     }
                     match inner.take() {
                         Some(taken) => taken,
@@ -930,6 +941,21 @@ impl<T> MemoryObjectReceiveStream<T> {
         Poll::Ready(Ok(item))
     }
 
+    /// Takes back the slot a dropped `next()` left parked: its item or error if one was
+    /// handed to it (`None` if not, or if there is no such slot).
+    fn reclaim_stream_slot(&self, inner: &mut ChannelInner<T>) -> Option<Result<T>> {
+        let key = self.stream_key.swap(NO_KEY, Ordering::AcqRel);
+        if key == NO_KEY {
+            return None;
+        }
+        match inner.receivers.withdraw(key) {
+            Withdrawn::Granted(Ok(item)) => Some(Ok(item)),
+            Withdrawn::Granted(Err(ErrorKind::EndOfStream)) => Some(Err(end_of_stream())),
+            Withdrawn::Granted(Err(_)) => Some(Err(closed_end("receive"))),
+            Withdrawn::Queued(_) => None,
+        }
+    }
+
     /// Gives up a parked receive: an item already handed to it goes to the next receiver
     /// or back to the buffer.
     fn withdraw(&self, key: usize) {
@@ -955,14 +981,15 @@ impl<T> Clone for MemoryObjectReceiveStream<T> {
                 channel: self.channel.clone(),
                 id: next_end_id(),
                 closed: AtomicBool::new(true),
-                stream_key: None,
+                stream_key: AtomicUsize::new(NO_KEY),
             })
     }
 }
 
 impl<T> Drop for MemoryObjectReceiveStream<T> {
     fn drop(&mut self) {
-        if let Some(key) = self.stream_key.take() {
+        let key = *self.stream_key.get_mut();
+        if key != NO_KEY {
             self.withdraw(key);
         }
         self.close();
@@ -986,9 +1013,10 @@ impl<T> futures_core::Stream for MemoryObjectReceiveStream<T> {
     /// The next item; `None` at the end of the stream or once this end is closed.
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = self.get_mut();
-        let mut key = this.stream_key.take();
+        let slot = std::mem::replace(this.stream_key.get_mut(), NO_KEY);
+        let mut key = (slot != NO_KEY).then_some(slot);
         let result = this.poll_receive(&mut key, cx);
-        this.stream_key = key;
+        *this.stream_key.get_mut() = key.unwrap_or(NO_KEY);
         result.map(Result::ok)
     }
 }
