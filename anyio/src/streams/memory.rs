@@ -314,6 +314,14 @@ fn closed_end(side: &str) -> Error {
     )
 }
 
+/// The error a parked receive was handed (`EndOfStream` or `ClosedResource`).
+fn receive_error(kind: ErrorKind) -> Error {
+    match kind {
+        ErrorKind::EndOfStream => end_of_stream(),
+        _ => closed_end("receive"),
+    }
+}
+
 fn end_of_stream() -> Error {
     Error::new(
         ErrorKind::EndOfStream,
@@ -594,13 +602,14 @@ impl<T> Future for MemorySend<'_, T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         let stream = this.stream;
+        // A checkpoint: a send that starts in a cancelled scope delivers nothing.
+        if this.key.is_none() && is_cancelled() {
+            return Poll::Pending;
+        }
         let waker = {
             let mut inner = stream.channel.lock();
             match this.key {
                 None => {
-                    if is_cancelled() {
-                        return Poll::Pending;
-                    }
                     let item = this
                         .item
                         .take()
@@ -880,13 +889,14 @@ impl<T> MemoryObjectReceiveStream<T> {
     }
 
     fn poll_receive(&self, key: &mut Option<usize>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        // A checkpoint: a receive that starts in a cancelled scope takes nothing.
+        if key.is_none() && is_cancelled() {
+            return Poll::Pending;
+        }
         let (item, waker) = {
             let mut inner = self.channel.lock();
             match *key {
                 None => {
-                    if is_cancelled() {
-                        return Poll::Pending;
-                    }
                     if self.closed.load(Ordering::Acquire) {
                         return Poll::Ready(Err(closed_end("receive")));
                     }
@@ -905,32 +915,26 @@ impl<T> MemoryObjectReceiveStream<T> {
                 Some(k) => {
                     if let Some(outcome) = inner.receivers.poll_granted(k, cx.waker()) {
                         *key = None;
-                        return Poll::Ready(outcome.map_err(|kind| match kind {
-                            ErrorKind::EndOfStream => end_of_stream(),
-                            _ => closed_end("receive"),
-                        }));
+                        return Poll::Ready(outcome.map_err(receive_error));
                     }
                     if is_cancelled() {
                         return Poll::Pending;
                     }
                     // Skipped while cancelled and then shielded, or this end was closed.
-                    if self.closed.load(Ordering::Acquire) {
-                        inner.receivers.withdraw(k);
-                        *key = None;
-                        return Poll::Ready(Err(closed_end("receive")));
-                    }
-                    match inner.take() {
-                        Some(taken) => {
-                            inner.receivers.withdraw(k);
-                            *key = None;
-                            taken
+                    let outcome = if self.closed.load(Ordering::Acquire) {
+                        Err(closed_end("receive"))
+                    } else {
+                        match inner.take() {
+                            Some(taken) => Ok(taken),
+                            None if inner.open_send == 0 => Err(end_of_stream()),
+                            None => return Poll::Pending,
                         }
-                        None if inner.open_send == 0 => {
-                            inner.receivers.withdraw(k);
-                            *key = None;
-                            return Poll::Ready(Err(end_of_stream()));
-                        }
-                        None => return Poll::Pending,
+                    };
+                    inner.receivers.withdraw(k);
+                    *key = None;
+                    match outcome {
+                        Ok(taken) => taken,
+                        Err(error) => return Poll::Ready(Err(error)),
                     }
                 }
             }
@@ -944,14 +948,16 @@ impl<T> MemoryObjectReceiveStream<T> {
     /// Takes back the slot a dropped `next()` left parked: its item or error if one was
     /// handed to it (`None` if not, or if there is no such slot).
     fn reclaim_stream_slot(&self, inner: &mut ChannelInner<T>) -> Option<Result<T>> {
+        // A plain load first: receives pass here on every call, and a slot is rare.
+        if self.stream_key.load(Ordering::Acquire) == NO_KEY {
+            return None;
+        }
         let key = self.stream_key.swap(NO_KEY, Ordering::AcqRel);
         if key == NO_KEY {
             return None;
         }
         match inner.receivers.withdraw(key) {
-            Withdrawn::Granted(Ok(item)) => Some(Ok(item)),
-            Withdrawn::Granted(Err(ErrorKind::EndOfStream)) => Some(Err(end_of_stream())),
-            Withdrawn::Granted(Err(_)) => Some(Err(closed_end("receive"))),
+            Withdrawn::Granted(outcome) => Some(outcome.map_err(receive_error)),
             Withdrawn::Queued(_) => None,
         }
     }

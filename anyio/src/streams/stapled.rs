@@ -9,6 +9,31 @@ use crate::typed_attr::{TypedAttributeProvider, TypedAttributes};
 
 pub use crate::streams::multi_listener::MultiListener;
 
+/// Implements [`AsyncResource`] (closing both halves, both even if the first fails) and
+/// [`TypedAttributeProvider`] (both halves' attributes, the receive half's winning) for a
+/// stapled type with fields `send_stream` and `receive_stream`.
+macro_rules! stapled_resource {
+    ($ty:ident) => {
+        impl<S: AsyncResource, R: AsyncResource> AsyncResource for $ty<S, R> {
+            async fn aclose(&mut self) -> Result<()> {
+                let sent = self.send_stream.aclose().await;
+                let received = self.receive_stream.aclose().await;
+                sent.and(received)
+            }
+        }
+
+        impl<S: TypedAttributeProvider, R: TypedAttributeProvider> TypedAttributeProvider
+            for $ty<S, R>
+        {
+            fn extra_attributes(&self) -> TypedAttributes {
+                let mut attributes = self.send_stream.extra_attributes();
+                attributes.extend(self.receive_stream.extra_attributes());
+                attributes
+            }
+        }
+    };
+}
+
 /// A [`ByteStream`] made of a send stream and a receive stream.
 ///
 /// `send_eof` closes the send half only; `aclose` closes both. Typed attributes come
@@ -75,24 +100,7 @@ impl<S, R> StapledByteStream<S, R> {
     }
 }
 
-impl<S: AsyncResource, R: AsyncResource> AsyncResource for StapledByteStream<S, R> {
-    /// Closes both halves (both are closed even if the first fails).
-    async fn aclose(&mut self) -> Result<()> {
-        let sent = self.send_stream.aclose().await;
-        let received = self.receive_stream.aclose().await;
-        sent.and(received)
-    }
-}
-
-impl<S: TypedAttributeProvider, R: TypedAttributeProvider> TypedAttributeProvider
-    for StapledByteStream<S, R>
-{
-    fn extra_attributes(&self) -> TypedAttributes {
-        let mut attributes = self.send_stream.extra_attributes();
-        attributes.extend(self.receive_stream.extra_attributes());
-        attributes
-    }
-}
+stapled_resource!(StapledByteStream);
 
 impl<S: ByteSendStream, R: ByteReceiveStream> ByteReceiveStream for StapledByteStream<S, R> {
     async fn receive(&mut self, max_bytes: usize) -> Result<Vec<u8>> {
@@ -178,24 +186,7 @@ impl<S, R> StapledObjectStream<S, R> {
     }
 }
 
-impl<S: AsyncResource, R: AsyncResource> AsyncResource for StapledObjectStream<S, R> {
-    /// Closes both halves (both are closed even if the first fails).
-    async fn aclose(&mut self) -> Result<()> {
-        let sent = self.send_stream.aclose().await;
-        let received = self.receive_stream.aclose().await;
-        sent.and(received)
-    }
-}
-
-impl<S: TypedAttributeProvider, R: TypedAttributeProvider> TypedAttributeProvider
-    for StapledObjectStream<S, R>
-{
-    fn extra_attributes(&self) -> TypedAttributes {
-        let mut attributes = self.send_stream.extra_attributes();
-        attributes.extend(self.receive_stream.extra_attributes());
-        attributes
-    }
-}
+stapled_resource!(StapledObjectStream);
 
 impl<T, S: ObjectSendStream<T>, R: ObjectReceiveStream<T>> ObjectReceiveStream<T>
     for StapledObjectStream<S, R>

@@ -199,13 +199,14 @@ impl Lock {
     pub fn statistics(&self) -> LockStatistics {
         let tasks_waiting = self.lock_waiters().len();
         let locked = self.locked();
+        // The task lookup walks the runtime's task list: only for a held lock.
         let owner = match self.owner.load(Ordering::Acquire) {
-            0 => None,
-            id => Some(crate::task::task_info_by_id(id)),
+            id if locked && id != 0 => Some(crate::task::task_info_by_id(id)),
+            _ => None,
         };
         LockStatistics {
             locked,
-            owner: if locked { owner } else { None },
+            owner,
             tasks_waiting,
         }
     }

@@ -63,7 +63,11 @@ pub fn get_current_task() -> TaskInfo {
 
 /// The current task's info, if this thread is polling a task of an anyio runtime.
 fn current_task_info() -> Option<TaskInfo> {
-    let id = context::current_task_id();
+    find_task(context::current_task_id())
+}
+
+/// Task `id` of the current runtime, if it runs there.
+fn find_task(id: u64) -> Option<TaskInfo> {
     context::current_runtime()?
         .tasks()
         .into_iter()
@@ -73,13 +77,11 @@ fn current_task_info() -> Option<TaskInfo> {
 /// The info of task `id` if it runs in the current runtime, else a record with only the
 /// id (name "unknown"): for statistics that name a task.
 pub(crate) fn task_info_by_id(id: u64) -> TaskInfo {
-    context::current_runtime()
-        .and_then(|runtime| runtime.tasks().into_iter().find(|task| task.id == id))
-        .unwrap_or_else(|| TaskInfo {
-            id,
-            name: "unknown".to_owned(),
-            parent_id: None,
-        })
+    find_task(id).unwrap_or_else(|| TaskInfo {
+        id,
+        name: "unknown".to_owned(),
+        parent_id: None,
+    })
 }
 
 /// Every task of the current runtime: the main task and every child of every live group.
