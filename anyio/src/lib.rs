@@ -63,6 +63,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod abc;
+mod base;
 mod cancel;
 mod error;
 pub mod lowlevel;

@@ -8,8 +8,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::cancel::state::effectively_cancelled;
-use crate::runtime::context;
+use crate::base::context;
+use crate::base::scope::effectively_cancelled;
 
 /// Whether the code being polled is in an effectively cancelled scope: some scope from
 /// the current one up to and including the nearest shielded one has been cancelled.

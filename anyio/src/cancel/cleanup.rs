@@ -6,9 +6,9 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
+use crate::base::context;
 use crate::cancel::scope::{CancelScope, CancelScopeRun};
 use crate::lowlevel;
-use crate::runtime::context;
 use crate::task::TaskOutput;
 
 /// Runs `body`; if it fails (returns `Err`) or is cancelled, runs `cleanup` to completion

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
+use crate::base::context;
+use crate::base::scope::effective_deadline;
 use crate::cancel::scope::{CancelScopeRun, pooled_scope};
-use crate::cancel::state::effective_deadline;
 use crate::error::{Error, ErrorKind};
-use crate::runtime::context;
 use crate::time::IntoDuration;
 
 /// Runs `body` with a deadline `delay` from now (measured when the returned future is

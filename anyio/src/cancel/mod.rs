@@ -8,8 +8,8 @@
 
 mod cleanup;
 mod deadline;
+pub(crate) mod deliver;
 mod scope;
-pub(crate) mod state;
 pub(crate) mod timer;
 
 pub use cleanup::{WithCleanup, with_cleanup};

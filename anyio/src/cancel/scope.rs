@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
-use crate::cancel::state::{CancelOrigin, ScopeState};
+use crate::base::context::{self, ScopeEnter};
+use crate::base::scope::{CancelOrigin, ScopeState};
+use crate::cancel::deliver::{DeliveryPoll, Verdict};
 use crate::cancel::timer::DeadlineTimer;
-use crate::runtime::context::{self, ScopeEnter};
 
 /// A unit of work that can be cancelled, by hand or by a deadline, and that can shield
 /// its body from outer cancellation.
@@ -329,51 +330,48 @@ impl<F: Future> CancelScopeRun<F> {
 
         let mut enter = ScopeEnter::new(Some(state.clone()));
         loop {
-            // Only a poll that started after the cancel may end in a drop: a cancel that
-            // arrives during the poll may have missed the body's checkpoints.
-            let delivering = state.is_delivering();
+            let delivery = DeliveryPoll::begin(state.is_delivering());
             let body = this
                 .body
                 .as_mut()
                 .as_pin_mut()
                 .expect("CancelScopeRun polled after completion");
-            match body.poll(cx) {
-                Poll::Ready(output) => {
+            if let Poll::Ready(output) = body.poll(cx) {
+                this.body.set(None);
+                this.timer.disarm();
+                drop(enter);
+                self::finish(this.state, *this.recyclable);
+                return Poll::Ready(Ok(output));
+            }
+            let shielded_work = context::pending_under_shield();
+            // Registered before the state is read again, so a cancel from now on wakes us.
+            state.waker.register(cx.waker());
+            match delivery.after_pending(shielded_work, || state.is_delivering()) {
+                Verdict::Drop => {
                     this.body.set(None);
                     this.timer.disarm();
                     drop(enter);
+                    let state = this.state.as_ref().expect("checked above");
+                    state.set_cancelled_caught();
+                    let outcome = ScopeOutcome {
+                        timed_out: state.origin() == CancelOrigin::Deadline,
+                        reason: state.reason(),
+                    };
                     self::finish(this.state, *this.recyclable);
-                    return Poll::Ready(Ok(output));
+                    return Poll::Ready(Err(outcome));
                 }
-                Poll::Pending => {
-                    let shielded_work = context::pending_under_shield();
-                    if delivering && !shielded_work {
-                        this.body.set(None);
-                        this.timer.disarm();
-                        drop(enter);
-                        let state = this.state.as_ref().expect("checked above");
-                        state.set_cancelled_caught();
-                        let outcome = ScopeOutcome {
-                            timed_out: state.origin() == CancelOrigin::Deadline,
-                            reason: state.reason(),
-                        };
-                        self::finish(this.state, *this.recyclable);
-                        return Poll::Ready(Err(outcome));
-                    }
-                    // Register before re-checking, so a cancel from now on wakes us.
-                    state.waker.register(cx.waker());
-                    if !delivering && state.is_delivering() {
-                        enter.reset_flag();
-                        continue;
-                    }
-                    if this.timer.arm(state, cx) {
-                        enter.reset_flag();
-                        continue;
-                    }
-                    enter.report_shielded = shielded_work || state.shield();
-                    return Poll::Pending;
+                Verdict::Repoll => {
+                    enter.reset_flag();
+                    continue;
                 }
+                Verdict::Wait => {}
             }
+            if this.timer.arm(state, cx) {
+                enter.reset_flag();
+                continue;
+            }
+            enter.report_shielded = shielded_work || state.shield();
+            return Poll::Pending;
         }
     }
 }

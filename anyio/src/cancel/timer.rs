@@ -8,9 +8,8 @@ use std::time::Instant;
 use async_io::Timer;
 use std::future::Future;
 
-use crate::cancel::state::{CancelOrigin, ScopeState};
+use crate::base::scope::{CancelOrigin, ScopeState};
 use crate::runtime::RuntimeShared;
-use crate::runtime::context;
 use crate::runtime::deadlines::DeadlineKey;
 
 /// Watches one scope's deadline.
@@ -90,7 +89,7 @@ impl DeadlineTimer {
         let Some(deadline) = state.deadline() else {
             return false;
         };
-        if let Some(runtime) = context::current_runtime() {
+        if let Some(runtime) = crate::runtime::current_runtime() {
             let key = runtime.deadlines().insert(deadline, state);
             self.armed = Some(Armed::Queue(runtime, key));
             return false;

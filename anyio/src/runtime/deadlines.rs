@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::Instant;
 
-use crate::cancel::state::{CancelOrigin, ScopeState};
+use crate::base::scope::{CancelOrigin, ScopeState};
 
 /// Identifies one registration: its deadline and a unique number.
 pub(crate) type DeadlineKey = (Instant, u64);
@@ -107,7 +107,7 @@ impl DeadlineQueue {
             for scope in due.drain(..) {
                 if let Some(scope) = scope.upgrade()
                     // The deadline may have moved later since it was registered.
-                    && scope.deadline().is_some_and(|at| at <= Instant::now())
+                    && scope.deadline_passed(Instant::now())
                 {
                     scope.cancel(CancelOrigin::Deadline, None);
                 }

@@ -2,32 +2,33 @@
 //!
 //! This is the only module that touches the executor and the reactor directly.
 
-pub(crate) mod context;
+mod current;
 pub(crate) mod deadlines;
 mod main_loop;
+mod registry;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 
 use async_executor::{Executor, Task};
 
+pub(crate) use current::{current_runtime, in_runtime};
+
+use crate::base::context;
+use crate::base::task::{MainTaskIdentity, TaskIdentity, next_task_id};
 use crate::error::{Error, Result};
 use crate::runtime::deadlines::DeadlineQueue;
-use crate::task::{GroupShared, TaskInfo, next_task_id};
+pub(crate) use crate::runtime::registry::Registry;
 
 /// The state of one runtime, shared by its threads and its tasks.
 pub(crate) struct RuntimeShared {
     executor: Executor<'static>,
-    /// The task run by `block_on` (id 0 when none is running).
-    main_task: AtomicU64,
-    /// Live task groups, for `get_running_tasks`. Entries are removed when a group ends.
-    groups: Mutex<Vec<Option<Weak<GroupShared>>>>,
-    /// Per-thread counts of task-root polls, for `wait_all_tasks_blocked`.
-    poll_counters: Mutex<Vec<Arc<AtomicU64>>>,
+    /// The runtime's tasks, for introspection and `wait_all_tasks_blocked`.
+    pub(crate) registry: Registry,
     /// Scopes waiting for their deadline, served by the timer thread.
     deadlines: DeadlineQueue,
 }
@@ -43,69 +44,6 @@ impl RuntimeShared {
         future: impl Future<Output = T> + Send + 'static,
     ) -> Task<T> {
         self.executor.spawn(future)
-    }
-
-    pub(crate) fn register_group(&self, group: Weak<GroupShared>) -> usize {
-        let mut groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(key) = groups.iter().position(Option::is_none) {
-            groups[key] = Some(group);
-            key
-        } else {
-            groups.push(Some(group));
-            groups.len() - 1
-        }
-    }
-
-    pub(crate) fn unregister_group(&self, key: usize) {
-        let mut groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(slot) = groups.get_mut(key) {
-            *slot = None;
-        }
-    }
-
-    /// Every task: the main task and the children of every live group.
-    pub(crate) fn tasks(&self) -> Vec<TaskInfo> {
-        let mut tasks = Vec::new();
-        let main = self.main_task.load(Ordering::Acquire);
-        if main != 0 {
-            tasks.push(TaskInfo {
-                id: main,
-                name: "main".to_owned(),
-                parent_id: None,
-            });
-        }
-        let groups: Vec<Arc<GroupShared>> = {
-            let groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
-            groups.iter().flatten().filter_map(Weak::upgrade).collect()
-        };
-        for group in groups {
-            let host = group.host_task.load(Ordering::Acquire);
-            let state = group.state.lock().unwrap_or_else(|e| e.into_inner());
-            tasks.extend(state.nodes.iter().flatten().map(|node| TaskInfo {
-                id: node.id,
-                name: node.name.to_string(),
-                parent_id: (host != 0).then_some(host),
-            }));
-        }
-        tasks
-    }
-
-    fn new_poll_counter(&self) -> Arc<AtomicU64> {
-        let counter = Arc::new(AtomicU64::new(0));
-        self.poll_counters
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(counter.clone());
-        counter
-    }
-
-    /// Task-root polls so far, summed over the runtime's threads.
-    pub(crate) fn total_polls(&self) -> u64 {
-        let counters = self.poll_counters.lock().unwrap_or_else(|e| e.into_inner());
-        counters
-            .iter()
-            .map(|c| c.load(Ordering::Relaxed))
-            .fold(0, u64::wrapping_add)
     }
 }
 
@@ -182,9 +120,7 @@ impl Builder {
         });
         let shared = Arc::new(RuntimeShared {
             executor: Executor::new(),
-            main_task: AtomicU64::new(0),
-            groups: Mutex::new(Vec::new()),
-            poll_counters: Mutex::new(Vec::new()),
+            registry: Registry::default(),
             deadlines: DeadlineQueue::default(),
         });
         let (stop, stopped) = async_channel::bounded::<()>(1);
@@ -202,11 +138,10 @@ impl Builder {
         for index in 0..threads {
             let shared = shared.clone();
             let stopped = stopped.clone();
-            let counter = shared.new_poll_counter();
             let worker = std::thread::Builder::new()
                 .name(format!("{}-{index}", self.thread_name))
                 .spawn(move || {
-                    let _runtime = context::enter_runtime(shared.clone(), counter);
+                    let _runtime = current::enter(&shared);
                     async_io::block_on(shared.executor.run(async {
                         let _ = stopped.recv().await;
                     }));
@@ -245,22 +180,25 @@ impl Runtime {
     /// instead), and resumes any panic of `future`.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         assert!(
-            !context::in_runtime(),
+            !in_runtime(),
             "anyio::run() or Runtime::block_on() was called from inside a running anyio \
              runtime; await the future instead, or start it in a task group"
         );
-        let counter = self.shared.new_poll_counter();
-        let _runtime = context::enter_runtime(self.shared.clone(), counter);
+        let _runtime = current::enter(&self.shared);
         let id = next_task_id();
-        self.shared.main_task.store(id, Ordering::Release);
+        self.shared.registry.main_task.store(id, Ordering::Release);
         struct ClearMain<'a>(&'a RuntimeShared);
         impl Drop for ClearMain<'_> {
             fn drop(&mut self) {
-                self.0.main_task.store(0, Ordering::Release);
+                self.0.registry.main_task.store(0, Ordering::Release);
             }
         }
         let _clear = ClearMain(&self.shared);
-        let main = MainTask { future, id };
+        let main = MainTask {
+            future,
+            id,
+            identity: Some(Arc::new(MainTaskIdentity { id })),
+        };
         main_loop::run(&self.shared.executor, main)
     }
 }
@@ -281,6 +219,7 @@ pin_project_lite::pin_project! {
         #[pin]
         future: F,
         id: u64,
+        identity: Option<Arc<dyn TaskIdentity>>,
     }
 }
 
@@ -289,7 +228,7 @@ impl<F: Future> Future for MainTask<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let _task = context::TaskEnter::new(*this.id);
+        let _task = context::TaskEnter::new(*this.id, this.identity);
         this.future.poll(cx)
     }
 }
@@ -313,7 +252,7 @@ impl<F: Future> Future for MainTask<F> {
 /// ```
 pub fn run<F: Future>(future: F) -> F::Output {
     assert!(
-        !context::in_runtime(),
+        !in_runtime(),
         "anyio::run() was called from inside a running anyio runtime; await the future \
          instead, or start it in a task group"
     );

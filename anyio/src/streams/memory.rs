@@ -603,8 +603,8 @@ impl<T> Future for MemorySend<'_, T> {
         let this = &mut *self;
         let stream = this.stream;
         // A checkpoint: a send that starts in a cancelled scope delivers nothing.
-        if this.key.is_none() && is_cancelled() {
-            return Poll::Pending;
+        if this.key.is_none() {
+            std::task::ready!(crate::base::coop::poll_start(cx));
         }
         let waker = {
             let mut inner = stream.channel.lock();
@@ -890,8 +890,8 @@ impl<T> MemoryObjectReceiveStream<T> {
 
     fn poll_receive(&self, key: &mut Option<usize>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         // A checkpoint: a receive that starts in a cancelled scope takes nothing.
-        if key.is_none() && is_cancelled() {
-            return Poll::Pending;
+        if key.is_none() {
+            std::task::ready!(crate::base::coop::poll_start(cx));
         }
         let (item, waker) = {
             let mut inner = self.channel.lock();

@@ -9,7 +9,6 @@ use std::task::{Context, Poll};
 use super::lock::{Acquire, Lock, LockGuard, LockStatistics};
 use super::waiters::{WaitQueue, Withdrawn, wake_all};
 use crate::error::{Error, ErrorKind, Result};
-use crate::lowlevel::is_cancelled;
 
 /// A lock plus a queue of tasks waiting to be notified, as in AnyIO and Trio.
 ///
@@ -419,9 +418,7 @@ impl Future for ConditionWait<'_, '_> {
                         this.stage = Stage::Done;
                         return Poll::Ready(Err(not_holding()));
                     }
-                    if is_cancelled() {
-                        return Poll::Pending;
-                    }
+                    std::task::ready!(crate::base::coop::poll_start(cx));
                     // Park first, then release: a notifier needs the lock, so it cannot
                     // notify before this waiter is queued.
                     let key = condition.lock_waiters().push((), cx.waker());

@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use super::waiters::{WaitQueue, wake_all};
-use crate::lowlevel::is_cancelled;
 
 /// A one-shot flag: [`set`](Event::set) once, and every task in [`wait`](Event::wait)
 /// (now or later) goes on.
@@ -191,9 +190,7 @@ impl Future for EventWait<'_> {
         let event = self.event;
         match self.key {
             None => {
-                if is_cancelled() {
-                    return Poll::Pending;
-                }
+                std::task::ready!(crate::base::coop::poll_start(cx));
                 if event.is_set() {
                     return Poll::Ready(());
                 }

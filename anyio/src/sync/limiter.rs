@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use super::waiters::{WaitQueue, Withdrawn, wake_all};
+use crate::base::context;
 use crate::error::{Error, ErrorKind, Result};
 use crate::lowlevel::is_cancelled;
-use crate::runtime::context;
 
 /// Who holds a token of a [`CapacityLimiter`]: a task, or anything else you name.
 ///
@@ -464,9 +464,7 @@ impl<'a> Future for LimiterAcquire<'a> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let limiter = self.limiter;
         let Some(key) = self.key else {
-            if is_cancelled() {
-                return Poll::Pending;
-            }
+            std::task::ready!(crate::base::coop::poll_start(cx));
             let borrower = self.borrower.take().expect("polled after completion");
             let mut inner = limiter.lock_inner();
             if let Err(error) = inner.check_not_borrowing(&borrower) {

@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use super::waiters::{WaitQueue, Withdrawn};
+use crate::base::context;
 use crate::error::{Error, ErrorKind, Result};
 use crate::lowlevel::is_cancelled;
-use crate::runtime::context;
 use crate::task::TaskInfo;
 
 /// Bit of [`Lock::state`]: someone holds the lock.
@@ -374,9 +374,7 @@ impl<'a> Future for Acquire<'a> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let lock = self.lock;
         let Some(key) = self.key else {
-            if is_cancelled() {
-                return Poll::Pending;
-            }
+            std::task::ready!(crate::base::coop::poll_start(cx));
             if lock.try_lock_fast() {
                 return Poll::Ready(Ok(lock.guard()));
             }

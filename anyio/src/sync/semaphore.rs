@@ -384,9 +384,7 @@ impl<'a> Future for SemaphoreAcquire<'a> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let semaphore = self.semaphore;
         let Some(key) = self.key else {
-            if is_cancelled() {
-                return Poll::Pending;
-            }
+            std::task::ready!(crate::base::coop::poll_start(cx));
             if semaphore.try_take(false) {
                 return Poll::Ready(semaphore.guard());
             }

@@ -16,8 +16,8 @@
 use std::sync::Arc;
 use std::task::Waker;
 
-use crate::cancel::state::{ScopeState, effectively_cancelled};
-use crate::runtime::context;
+use crate::base::context;
+use crate::base::scope::{ScopeState, effectively_cancelled};
 
 const NIL: usize = usize::MAX;
 

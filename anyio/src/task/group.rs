@@ -1,32 +1,29 @@
 //! `TaskGroup`: children that never outlive the group, and errors that are never lost.
+//!
+//! The public API is here; the run future is in `run.rs`, the children's mini-executor
+//! in `children.rs`, and the handle of a `spawn`ed child in `spawned.rs`.
 
-use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::mem::ManuallyDrop;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::Wake;
-use std::task::{Context, Poll, Waker};
 
 use atomic_waker::AtomicWaker;
-use pin_project_lite::pin_project;
 
-use crate::cancel::state::{CancelOrigin, ScopeState, effectively_cancelled};
-use crate::cancel::timer::DeadlineTimer;
+use crate::CancelScope;
+use crate::base::context;
+use crate::base::lock::lock;
+use crate::base::scope::{CancelOrigin, ScopeState};
+use crate::base::task::{TaskIdentity, TaskSource, next_task_id};
 use crate::error::{Error, ErrorKind, Result};
-use crate::runtime::RuntimeShared;
-use crate::runtime::context::{self, ScopeEnter};
-use crate::task::info::next_task_id;
-use crate::task::output::{ChildOutcome, TaskOutput};
+use crate::task::children::{ChildFuture, ChildNode, Local, SharedChildren, Status};
+use crate::task::output::TaskOutput;
 use crate::task::root::TaskRoot;
-use crate::{CancelScope, lowlevel};
-
-/// A child's future as the group stores it.
-pub(crate) type ChildFuture<'env> = Pin<Box<dyn Future<Output = ChildOutcome> + Send + 'env>>;
+use crate::task::run::TaskGroupRun;
+use crate::task::spawned::SpawnedChild;
+use crate::task::status::TaskStatus;
 
 /// A group of concurrent tasks that all end before the group does.
 ///
@@ -73,7 +70,7 @@ pub(crate) type ChildFuture<'env> = Pin<Box<dyn Future<Output = ChildOutcome> + 
 /// ```
 #[doc(alias = "create_task_group")]
 pub struct TaskGroup<'env> {
-    shared: Arc<GroupShared>,
+    pub(crate) shared: Arc<GroupShared>,
     /// Never dropped by `TaskGroup` itself (so that children may borrow the group for
     /// `'env`); the run future drains and drops every child, on completion and in its
     /// own `Drop`. A group that is never run leaks the children started into it.
@@ -87,75 +84,19 @@ pub(crate) struct GroupShared {
     pub(crate) scope: Arc<ScopeState>,
     /// The task that runs the group (parent of every child); set at the first poll.
     pub(crate) host_task: AtomicU64,
-    /// Lock order: `Local` before `SharedState` (never the other way round).
-    pub(crate) state: Mutex<SharedState>,
+    /// Lock order: `TaskGroup::local` before this (never the other way round).
+    pub(crate) children: Mutex<SharedChildren>,
 }
 
-pub(crate) struct SharedState {
-    /// Keys of children woken since the group last looked; each key at most once
-    /// (guarded by `ChildNode::queued`).
-    ready: Vec<usize>,
-    /// The live children by key, for wakers and `get_running_tasks`.
-    /// Invariant: `nodes[k]` is `Some` exactly while slot `k` holds a child.
-    pub(crate) nodes: Vec<Option<Arc<ChildNode>>>,
-}
-
-/// A child's identity and waker; shared by its waker clones and the registry.
-pub(crate) struct ChildNode {
-    group: Arc<GroupShared>,
-    /// The slot of the child; set before the child is first polled.
-    key: AtomicUsize,
-    pub(crate) id: u64,
-    pub(crate) name: Cow<'static, str>,
-    /// True while the key is in `SharedState::ready`.
-    queued: AtomicBool,
-    /// Set when the child ended; wakes after that are ignored (its slot may be reused).
-    finished: AtomicBool,
-}
-
-impl Wake for ChildNode {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if self.finished.load(Ordering::Acquire) || self.queued.swap(true, Ordering::AcqRel) {
-            return;
+impl TaskSource for GroupShared {
+    fn visit_tasks(&self, visit: &mut dyn FnMut(&dyn TaskIdentity) -> bool) {
+        let children = lock(&self.children);
+        for node in children.nodes.iter().flatten() {
+            if !visit(&**node) {
+                break;
+            }
         }
-        if let Ok(mut state) = self.group.state.lock() {
-            state.ready.push(self.key.load(Ordering::Acquire));
-        }
-        self.group.scope.waker.wake();
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Status {
-    /// Created; children may be queued but nothing runs yet.
-    Idle,
-    /// The run future is active.
-    Running,
-    /// The run future finished or was dropped; starting a task is an error.
-    Closed,
-}
-
-/// The `'env` part of a group: the children's futures. Behind `TaskGroup::local`.
-struct Local<'env> {
-    status: Status,
-    /// True while the run future is polling children (and has taken `slots` out).
-    polling: bool,
-    /// Children started since the group last looked; polled first at its next round.
-    new: Vec<(ChildFuture<'env>, Arc<ChildNode>)>,
-    slots: Vec<Option<Slot<'env>>>,
-    free: Vec<usize>,
-    /// Children in `new` and `slots`.
-    alive: usize,
-}
-
-struct Slot<'env> {
-    future: ChildFuture<'env>,
-    node: Arc<ChildNode>,
-    waker: Waker,
 }
 
 impl Default for TaskGroup<'_> {
@@ -182,26 +123,14 @@ impl<'env> TaskGroup<'env> {
             shared: Arc::new(GroupShared {
                 scope: Arc::new(ScopeState::new(None, false)),
                 host_task: AtomicU64::new(0),
-                state: Mutex::new(SharedState {
-                    ready: Vec::new(),
-                    nodes: Vec::new(),
-                }),
+                children: Mutex::new(SharedChildren::default()),
             }),
-            local: ManuallyDrop::new(Mutex::new(Local {
-                status: Status::Idle,
-                polling: false,
-                new: Vec::new(),
-                slots: Vec::new(),
-                free: Vec::new(),
-                alive: 0,
-            })),
+            local: ManuallyDrop::new(Mutex::new(Local::new())),
         }
     }
 
-    fn lock_local(&self) -> MutexGuard<'_, Local<'env>> {
-        // Children's panics are caught outside the lock, so poisoning means a bug here;
-        // the data is still consistent at every unlock, so keep going.
-        self.local.lock().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn lock_local(&self) -> MutexGuard<'_, Local<'env>> {
+        lock(&self.local)
     }
 
     /// The group's cancel scope: cancelling it cancels the body and every child.
@@ -285,7 +214,7 @@ impl<'env> TaskGroup<'env> {
         F: Future + Send + 'env,
         F::Output: TaskOutput,
     {
-        self.add_child(name, |id| Box::pin(TaskRoot::local(future, id)))
+        self.add_child(name, 0, |node| Box::pin(TaskRoot::local(future, node)))
             .map(|_| ())
     }
 
@@ -338,7 +267,7 @@ impl<'env> TaskGroup<'env> {
         F: Future + Send + 'static,
         F::Output: TaskOutput,
     {
-        let runtime = context::current_runtime().ok_or_else(|| {
+        let runtime = crate::runtime::current_runtime().ok_or_else(|| {
             Error::new(
                 ErrorKind::Other,
                 "TaskGroup::spawn needs an anyio runtime: call it inside anyio::run, \
@@ -346,15 +275,15 @@ impl<'env> TaskGroup<'env> {
             )
         })?;
         let scope = self.shared.scope.clone();
-        self.add_child(name.into(), move |id| {
+        self.add_child(name.into(), 0, move |node| {
             let remote = Arc::new(AtomicWaker::new());
-            let root = TaskRoot::spawned(future, id, scope, remote.clone());
+            let root = TaskRoot::spawned(future, node, scope, remote.clone());
             Box::pin(SpawnedChild::new(runtime, root, remote))
         })
         .map(|_| ())
     }
 
-    /// Starts a child and waits until it reports readiness through its [`TaskStatus`];
+    /// Starts a child and waits until it reports readiness through its [`TaskStatus`](crate::TaskStatus);
     /// returns the value passed to [`TaskStatus::started`].
     ///
     /// Until then the child runs in a scope of its own that is cancelled if this call is
@@ -416,40 +345,48 @@ impl<'env> TaskGroup<'env> {
         Fut::Output: TaskOutput,
         V: Send + 'env,
     {
-        lowlevel::checkpoint_if_cancelled().await;
+        // The child is launched even in a cancelled context: it runs up to its first
+        // checkpoint, where the cancel lands (AnyIO and Trio do the same).
         let (status, handshake) = crate::task::status::handshake::<V>();
         let child_scope = CancelScope::new();
         let child =
             crate::task::status::StartChild::new(child_scope.run(f(status)), handshake.clone());
         let _abandon = crate::task::status::AbandonOnDrop::new(child_scope, handshake.clone());
-        self.add_child(name.into(), |id| Box::pin(TaskRoot::local(child, id)))?;
+        // Until it reports readiness, the child's parent is the task calling `start`.
+        let caller = context::current_task_id();
+        let node = self.add_child(name.into(), caller, |node| {
+            Box::pin(TaskRoot::local(child, node))
+        })?;
+        handshake.set_node(node);
         crate::task::status::WaitStarted::new(handshake).await
     }
 
-    /// Registers a new child, built by `make` from its task id.
+    /// Registers a new child, built by `make` from its identity; `parent` is its parent
+    /// task while that is not the group's host (0: the host).
     fn add_child(
         &self,
         name: Cow<'static, str>,
-        make: impl FnOnce(u64) -> ChildFuture<'env>,
-    ) -> Result<u64> {
+        parent: u64,
+        make: impl FnOnce(Arc<dyn TaskIdentity>) -> ChildFuture<'env>,
+    ) -> Result<Arc<ChildNode>> {
         if self.lock_local().status == Status::Closed {
             return Err(closed_error());
         }
-        let id = next_task_id();
         let node = Arc::new(ChildNode {
             group: self.shared.clone(),
             key: AtomicUsize::new(usize::MAX),
-            id,
+            id: next_task_id(),
             name,
+            parent: AtomicU64::new(parent),
             queued: AtomicBool::new(true),
             finished: AtomicBool::new(false),
         });
-        let future = make(id);
+        let future = make(node.clone());
         let mut local = self.lock_local();
         if local.status == Status::Closed {
             return Err(closed_error());
         }
-        local.new.push((future, node));
+        local.new.push((future, node.clone()));
         local.alive += 1;
         let wake = local.status == Status::Running && !local.polling;
         drop(local);
@@ -457,7 +394,7 @@ impl<'env> TaskGroup<'env> {
             // Started from outside the group's poll (e.g. a scoped thread): look now.
             self.shared.scope.waker.wake();
         }
-        Ok(id)
+        Ok(node)
     }
 
     /// Runs `body` inside the group's cancel scope, with the children, until all have
@@ -485,24 +422,7 @@ impl<'env> TaskGroup<'env> {
         F: Future,
         F::Output: TaskOutput,
     {
-        TaskGroupRun {
-            group: self,
-            body: Some(body),
-            value: None,
-            failures: Vec::new(),
-            panic: None,
-            timer: DeadlineTimer::default(),
-            registration: None,
-            ready: Vec::new(),
-            finished_keys: Vec::new(),
-            started: false,
-            finished: false,
-            cancel_seen: false,
-            body_cancelled: false,
-            body_shielded: false,
-            waited: false,
-            body_waker: None,
-        }
+        TaskGroupRun::new(self, body)
     }
 }
 
@@ -513,415 +433,3 @@ fn closed_error() -> Error {
          finished",
     )
 }
-
-pub use crate::task::status::TaskStatus;
-
-pin_project! {
-    /// The future of [`TaskGroup::run`].
-    #[must_use = "futures do nothing unless awaited"]
-    pub struct TaskGroupRun<'g, 'env, F>
-    where
-        F: Future,
-        F::Output: TaskOutput,
-    {
-        group: &'g TaskGroup<'env>,
-        #[pin]
-        body: Option<F>,
-        value: Option<<F::Output as TaskOutput>::Value>,
-        failures: Vec<Error>,
-        panic: Option<Box<dyn Any + Send + 'static>>,
-        timer: DeadlineTimer,
-        // The runtime's registry entry for this group (removed when it ends).
-        registration: Option<(Arc<RuntimeShared>, usize)>,
-        // Scratch lists, kept to avoid allocating on every poll.
-        ready: Vec<usize>,
-        finished_keys: Vec<usize>,
-        started: bool,
-        finished: bool,
-        // The group's code has seen it effectively cancelled (all children were woken).
-        cancel_seen: bool,
-        // The body was dropped by a cancellation.
-        body_cancelled: bool,
-        // The body's last poll returned `Pending` inside shielded work; kept across the
-        // polls that do not poll the body.
-        body_shielded: bool,
-        // The group has returned `Pending` at least once.
-        waited: bool,
-        // The body's own waker, so that the body is polled only when woken.
-        body_waker: Option<(Arc<BodyWake>, Waker)>,
-    }
-
-    impl<'g, 'env, F> PinnedDrop for TaskGroupRun<'g, 'env, F>
-    where
-        F: Future,
-        F::Output: TaskOutput,
-    {
-        fn drop(this: Pin<&mut Self>) {
-            let mut this = this.project();
-            if *this.finished || !*this.started {
-                return;
-            }
-            // Dropped from outside anyio before the end: drop every child now.
-            this.body.set(None);
-            close(this.group, this.registration);
-        }
-    }
-}
-
-/// Marks the group closed and drops whatever children remain (outside the lock: a
-/// child's drop may touch the group).
-fn close(group: &TaskGroup<'_>, registration: &mut Option<(Arc<RuntimeShared>, usize)>) {
-    let (new, slots) = {
-        let mut local = group.lock_local();
-        local.status = Status::Closed;
-        local.alive = 0;
-        (
-            std::mem::take(&mut local.new),
-            std::mem::take(&mut local.slots),
-        )
-    };
-    for slot in slots.iter().flatten() {
-        slot.node.finished.store(true, Ordering::Release);
-    }
-    drop(new);
-    drop(slots);
-    if let Ok(mut state) = group.shared.state.lock() {
-        // Breaks the node -> group reference cycle.
-        state.nodes.clear();
-        state.ready.clear();
-    }
-    if let Some((runtime, key)) = registration.take() {
-        runtime.unregister_group(key);
-    }
-}
-
-impl<F> Future for TaskGroupRun<'_, '_, F>
-where
-    F: Future,
-    F::Output: TaskOutput,
-{
-    type Output = Result<Option<<F::Output as TaskOutput>::Value>>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        let group = *this.group;
-        let scope = &group.shared.scope;
-        assert!(
-            !*this.finished,
-            "a TaskGroup's run future was polled after it completed"
-        );
-
-        if !*this.started {
-            *this.started = true;
-            {
-                let mut local = group.lock_local();
-                assert!(
-                    local.status == Status::Idle,
-                    "a TaskGroup can be run only once; create a new TaskGroup for each run"
-                );
-                local.status = Status::Running;
-            }
-            assert!(
-                scope.enter(context::current_scope()),
-                "the cancel scope of a TaskGroup was entered elsewhere; a group's scope \
-                 belongs to its run"
-            );
-            group
-                .shared
-                .host_task
-                .store(context::current_task_id(), Ordering::Release);
-            if let Some(runtime) = context::current_runtime() {
-                let key = runtime.register_group(Arc::downgrade(&group.shared));
-                *this.registration = Some((runtime, key));
-            }
-            DeadlineTimer::check_on_entry(scope);
-        } else {
-            this.timer.poll_armed(scope, cx);
-        }
-        // Registered before looking at any child, so no wake from now on is lost.
-        scope.waker.register(cx.waker());
-
-        let mut enter = ScopeEnter::new(Some(scope.clone()));
-        let mut rounds = 0;
-        loop {
-            let cancelled = effectively_cancelled(Some(scope));
-            let wake_all = cancelled && !*this.cancel_seen;
-            *this.cancel_seen |= cancelled;
-
-            let (body_wake, body_waker) = this.body_waker.get_or_insert_with(|| {
-                let wake = Arc::new(BodyWake {
-                    woken: AtomicBool::new(true),
-                    group: group.shared.clone(),
-                });
-                (wake.clone(), Waker::from(wake))
-            });
-            let poll_body = body_wake.woken.swap(false, Ordering::AcqRel) || wake_all;
-            let mut body_yielded = false;
-            if let Some(body) = this.body.as_mut().as_pin_mut().filter(|_| poll_body) {
-                context::clear_pending_under_shield();
-                let _activity = context::Activity::new();
-                let mut body_cx = Context::from_waker(body_waker);
-                match catch_unwind(AssertUnwindSafe(|| body.poll(&mut body_cx))) {
-                    Ok(Poll::Ready(output)) => {
-                        this.body.set(None);
-                        match output.into_result() {
-                            Ok(value) => *this.value = Some(value),
-                            Err(error) => {
-                                this.failures.push(error);
-                                scope.cancel(CancelOrigin::Explicit, None);
-                            }
-                        }
-                    }
-                    Ok(Poll::Pending) => {
-                        // Woken during its own poll: it yielded, to let other tasks run.
-                        body_yielded = body_wake.woken.load(Ordering::Acquire);
-                        *this.body_shielded = context::pending_under_shield();
-                        if cancelled && !*this.body_shielded {
-                            this.body.set(None);
-                            *this.body_cancelled = true;
-                        }
-                    }
-                    Err(payload) => {
-                        let _ = catch_unwind(AssertUnwindSafe(|| this.body.set(None)));
-                        this.panic.get_or_insert(payload);
-                        scope.cancel(CancelOrigin::Explicit, None);
-                    }
-                }
-            }
-
-            let more = poll_children(
-                group,
-                wake_all,
-                this.ready,
-                this.finished_keys,
-                this.failures,
-                this.panic,
-            );
-
-            if !cancelled && effectively_cancelled(Some(scope)) {
-                // Cancelled during this round: deliver it now rather than at a later poll.
-                continue;
-            }
-            let body_woken =
-                this.body.is_some() && !body_yielded && body_wake.woken.load(Ordering::Acquire);
-            if body_woken || more {
-                // The body or children woke each other (e.g. over a channel): serve them
-                // here, like a small executor, rather than through a reschedule of the
-                // whole group; after a budget of rounds, let other tasks run. Those that
-                // woke themselves (yielded) wait for the next poll of the group.
-                rounds += 1;
-                if rounds < ROUNDS_PER_POLL {
-                    continue;
-                }
-                cx.waker().wake_by_ref();
-            }
-            break;
-        }
-
-        let alive = group.lock_local().alive;
-        if alive == 0 && this.body.is_none() {
-            let cancelled = effectively_cancelled(Some(scope));
-            if this.panic.is_none()
-                && this.failures.is_empty()
-                && cancelled
-                && !scope.is_delivering()
-                && (*this.body_cancelled || *this.waited)
-            {
-                // Cancelled from outside: stay pending so that the delivering scope drops
-                // the group and the code after it does not run.
-                enter.report_shielded = false;
-                return Poll::Pending;
-            }
-            *this.finished = true;
-            drop(enter);
-            close(group, this.registration);
-            if let Some(payload) = this.panic.take() {
-                resume_unwind(payload);
-            }
-            if !this.failures.is_empty() {
-                return Poll::Ready(Err(Error::from_failures(std::mem::take(this.failures))));
-            }
-            if *this.body_cancelled {
-                scope.set_cancelled_caught();
-            }
-            return Poll::Ready(Ok(this.value.take()));
-        }
-
-        *this.waited = true;
-        if !*this.cancel_seen && this.timer.arm(scope, cx) {
-            cx.waker().wake_by_ref();
-        }
-        enter.report_shielded = alive > 0 || (this.body.is_some() && *this.body_shielded);
-        Poll::Pending
-    }
-}
-
-/// How many rounds of body and child polls a group runs in one poll of its own while they
-/// keep waking each other, before it yields to the executor.
-const ROUNDS_PER_POLL: usize = 32;
-
-/// Polls the children that are new or woken (all of them if `wake_all`); records their
-/// failures and panics. Returns whether children other than those that yielded are
-/// ready to be polled.
-fn poll_children<'env>(
-    group: &TaskGroup<'env>,
-    wake_all: bool,
-    ready: &mut Vec<usize>,
-    finished_keys: &mut Vec<usize>,
-    failures: &mut Vec<Error>,
-    panic: &mut Option<Box<dyn Any + Send + 'static>>,
-) -> bool {
-    let scope = &group.shared.scope;
-    let (new, mut slots, mut free) = {
-        let mut local = group.lock_local();
-        local.polling = true;
-        (
-            std::mem::take(&mut local.new),
-            std::mem::take(&mut local.slots),
-            std::mem::take(&mut local.free),
-        )
-    };
-
-    {
-        let mut state = group.shared.state.lock().unwrap_or_else(|e| e.into_inner());
-        for (future, node) in new {
-            let key = free.pop().unwrap_or_else(|| {
-                slots.push(None);
-                slots.len() - 1
-            });
-            node.key.store(key, Ordering::Release);
-            if state.nodes.len() <= key {
-                state.nodes.resize(key + 1, None);
-            }
-            state.nodes[key] = Some(node.clone());
-            ready.push(key);
-            let waker = Waker::from(node.clone());
-            slots[key] = Some(Slot {
-                future,
-                node,
-                waker,
-            });
-        }
-        if wake_all {
-            state.ready.clear();
-            ready.clear();
-            for (key, slot) in slots.iter().enumerate() {
-                if let Some(slot) = slot {
-                    slot.node.queued.store(true, Ordering::Release);
-                    ready.push(key);
-                }
-            }
-        } else {
-            ready.append(&mut state.ready);
-        }
-    }
-
-    // Children woken during their own poll: they yielded to let other tasks run.
-    let mut yielded = 0;
-    for &key in ready.iter() {
-        let Some(slot) = slots.get_mut(key).and_then(Option::as_mut) else {
-            continue;
-        };
-        slot.node.queued.store(false, Ordering::Release);
-        let mut cx = Context::from_waker(&slot.waker);
-        let poll = slot.future.as_mut().poll(&mut cx);
-        if poll.is_pending() && slot.node.queued.load(Ordering::Acquire) {
-            yielded += 1;
-        }
-        if let Poll::Ready(outcome) = poll {
-            slot.node.finished.store(true, Ordering::Release);
-            slots[key] = None;
-            free.push(key);
-            finished_keys.push(key);
-            match outcome {
-                ChildOutcome::Done | ChildOutcome::Cancelled => {}
-                ChildOutcome::Failed(error) => {
-                    failures.push(error);
-                    scope.cancel(CancelOrigin::Explicit, None);
-                }
-                ChildOutcome::Panicked(payload) => {
-                    panic.get_or_insert(payload);
-                    scope.cancel(CancelOrigin::Explicit, None);
-                }
-            }
-        }
-    }
-    ready.clear();
-
-    let more_new = {
-        let mut local = group.lock_local();
-        local.slots = slots;
-        local.free = free;
-        local.alive -= finished_keys.len();
-        local.polling = false;
-        !local.new.is_empty()
-    };
-    let mut state = group.shared.state.lock().unwrap_or_else(|e| e.into_inner());
-    for key in finished_keys.drain(..) {
-        state.nodes[key] = None;
-    }
-    more_new || state.ready.len() > yielded
-}
-
-/// The waker of a group's body: marks the body for polling and wakes the group.
-struct BodyWake {
-    woken: AtomicBool,
-    group: Arc<GroupShared>,
-}
-
-impl Wake for BodyWake {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if !self.woken.swap(true, Ordering::AcqRel) {
-            self.group.scope.waker.wake();
-        }
-    }
-}
-
-/// A `spawn`ed child as its group sees it: spawns the task onto the executor at its
-/// first poll, then waits for it; wakes it when the group is cancelled.
-struct SpawnedChild<F: Future + Send + 'static> {
-    unspawned: Option<(Arc<RuntimeShared>, F)>,
-    task: Option<async_executor::Task<ChildOutcome>>,
-    remote: Arc<AtomicWaker>,
-}
-
-impl<F> SpawnedChild<F>
-where
-    F: Future<Output = ChildOutcome> + Send + 'static,
-{
-    fn new(runtime: Arc<RuntimeShared>, root: F, remote: Arc<AtomicWaker>) -> Self {
-        SpawnedChild {
-            unspawned: Some((runtime, root)),
-            task: None,
-            remote,
-        }
-    }
-}
-
-impl<F> Future for SpawnedChild<F>
-where
-    F: Future<Output = ChildOutcome> + Send + 'static,
-{
-    type Output = ChildOutcome;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ChildOutcome> {
-        // `SpawnedChild` is Unpin: it holds `F` unpinned until it moves into the task.
-        let this = &mut *self;
-        if let Some((runtime, root)) = this.unspawned.take() {
-            this.task = Some(runtime.spawn(root));
-        }
-        if lowlevel::is_cancelled() {
-            this.remote.wake();
-        }
-        match this.task.as_mut() {
-            Some(task) => Pin::new(task).poll(cx),
-            None => Poll::Ready(ChildOutcome::Cancelled),
-        }
-    }
-}
-
-impl<F: Future + Send + 'static> Unpin for SpawnedChild<F> {}

@@ -3,38 +3,10 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
-use crate::runtime::context;
-
-/// Hands out task ids; unique within the process, never 0.
-static NEXT_TASK_ID: AtomicU64 = AtomicU64::new(1);
-
-pub(crate) fn next_task_id() -> u64 {
-    NEXT_TASK_ID.fetch_add(1, Ordering::Relaxed)
-}
-
-/// What is known about a running task.
-///
-/// # Examples
-///
-/// ```
-/// # anyio::run(async {
-/// let me = anyio::get_current_task();
-/// assert_eq!(me.name, "main");
-/// assert_eq!(me.parent_id, None);
-/// # });
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct TaskInfo {
-    /// Unique within the process.
-    pub id: u64,
-    /// The name given at start, or else the type name of the task's future.
-    pub name: String,
-    /// The task that runs the group this task belongs to; `None` for the main task.
-    pub parent_id: Option<u64>,
-}
+use crate::base::context;
+use crate::base::task::TaskInfo;
 
 /// The task being run.
 ///
@@ -61,27 +33,28 @@ pub fn get_current_task() -> TaskInfo {
     current_task_info().expect("get_current_task() must be called from a task of an anyio runtime")
 }
 
-/// The current task's info, if this thread is polling a task of an anyio runtime.
+/// The current task's info, if this thread is polling a task of an anyio runtime: read
+/// from the per-thread context, in O(1) whatever the number of tasks.
 fn current_task_info() -> Option<TaskInfo> {
-    find_task(context::current_task_id())
-}
-
-/// Task `id` of the current runtime, if it runs there.
-fn find_task(id: u64) -> Option<TaskInfo> {
-    context::current_runtime()?
-        .tasks()
-        .into_iter()
-        .find(|task| task.id == id)
+    context::current_task_info()
 }
 
 /// The info of task `id` if it runs in the current runtime, else a record with only the
-/// id (name "unknown"): for statistics that name a task.
+/// id (name "unknown"): for statistics that name a task. Compares ids across the
+/// runtime's tasks and copies only the match.
 pub(crate) fn task_info_by_id(id: u64) -> TaskInfo {
-    find_task(id).unwrap_or_else(|| TaskInfo {
-        id,
-        name: "unknown".to_owned(),
-        parent_id: None,
-    })
+    if id == context::current_task_id()
+        && let Some(info) = context::current_task_info()
+    {
+        return info;
+    }
+    crate::runtime::current_runtime()
+        .and_then(|runtime| runtime.registry.find(id))
+        .unwrap_or_else(|| TaskInfo {
+            id,
+            name: "unknown".to_owned(),
+            parent_id: None,
+        })
 }
 
 /// Every task of the current runtime: the main task and every child of every live group.
@@ -103,12 +76,12 @@ pub(crate) fn task_info_by_id(id: u64) -> TaskInfo {
 /// # });
 /// ```
 pub fn get_running_tasks() -> Vec<TaskInfo> {
-    context::current_runtime().map_or_else(Vec::new, |runtime| runtime.tasks())
+    crate::runtime::current_runtime().map_or_else(Vec::new, |runtime| runtime.registry.tasks())
 }
 
 /// The name of the current task, for messages; "unknown" outside a runtime.
 pub(crate) fn current_task_name() -> String {
-    current_task_info().map_or_else(|| "unknown".to_owned(), |task| task.name)
+    context::current_task_name().unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// Returns once every other task of the runtime is parked (waiting on something other
@@ -116,8 +89,8 @@ pub(crate) fn current_task_name() -> String {
 ///
 /// Counts how often tasks run across the runtime's threads (polls of task roots and of
 /// group bodies, leaving out those that only polled waiters like this one): once a few
-/// yields in a row see nothing else run, every other task is blocked. Several tasks may
-/// wait at the same time.
+/// yields in a row see nothing else run, and no other thread is in the middle of a poll,
+/// every other task is blocked. Several tasks may wait at the same time.
 ///
 /// # Cancel safety
 ///
@@ -168,13 +141,15 @@ impl Future for WaitAllTasksBlocked {
         if crate::lowlevel::is_cancelled() {
             return Poll::Pending;
         }
-        let Some(runtime) = context::current_runtime() else {
+        let Some(runtime) = crate::runtime::current_runtime() else {
             return Poll::Ready(());
         };
         context::mark_waiter_polled();
-        let count = runtime.total_polls();
+        let (count, others_busy) = runtime.registry.activity();
         if let Some(last) = self.last_count {
-            if count == last {
+            // A task in the middle of a poll on another thread is not blocked, however
+            // long that poll takes.
+            if count == last && !others_busy {
                 self.quiet_rounds += 1;
             } else {
                 self.quiet_rounds = 0;

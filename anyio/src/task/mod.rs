@@ -6,17 +6,19 @@
 //! - [`TaskInfo`], [`get_current_task`], [`get_running_tasks`] describe running tasks;
 //!   [`wait_all_tasks_blocked`] lets tests wait for every other task to park.
 
+mod children;
 mod group;
 mod info;
 mod output;
 mod root;
+mod run;
+mod spawned;
 mod status;
 
-pub(crate) use group::GroupShared;
-pub use group::{TaskGroup, TaskGroupRun};
-pub use info::{
-    TaskInfo, WaitAllTasksBlocked, get_current_task, get_running_tasks, wait_all_tasks_blocked,
-};
-pub(crate) use info::{current_task_name, next_task_id, task_info_by_id};
+pub use crate::base::task::TaskInfo;
+pub use group::TaskGroup;
+pub use info::{WaitAllTasksBlocked, get_current_task, get_running_tasks, wait_all_tasks_blocked};
+pub(crate) use info::{current_task_name, task_info_by_id};
 pub use output::TaskOutput;
+pub use run::TaskGroupRun;
 pub use status::TaskStatus;

@@ -10,8 +10,10 @@ use std::task::{Context, Poll};
 use atomic_waker::AtomicWaker;
 use pin_project_lite::pin_project;
 
-use crate::cancel::state::{ScopeState, effectively_cancelled};
-use crate::runtime::context::{self, ScopeEnter, TaskEnter};
+use crate::base::context::{self, ScopeEnter, TaskEnter};
+use crate::base::scope::{ScopeState, effectively_cancelled};
+use crate::base::task::TaskIdentity;
+use crate::cancel::deliver::{DeliveryPoll, Verdict};
 use crate::task::output::{ChildOutcome, TaskOutput};
 
 pin_project! {
@@ -25,6 +27,8 @@ pin_project! {
         #[pin]
         future: Option<F>,
         id: u64,
+        // The task's identity; in the thread-local context while the task is polled.
+        identity: Option<Arc<dyn TaskIdentity>>,
         parent: Option<Arc<ScopeState>>,
         remote: Option<Arc<AtomicWaker>>,
     }
@@ -36,10 +40,11 @@ where
     F::Output: TaskOutput,
 {
     /// A root polled by its group, inside the group's scope.
-    pub(crate) fn local(future: F, id: u64) -> TaskRoot<F> {
+    pub(crate) fn local(future: F, identity: Arc<dyn TaskIdentity>) -> TaskRoot<F> {
         TaskRoot {
             future: Some(future),
-            id,
+            id: identity.id(),
+            identity: Some(identity),
             parent: None,
             remote: None,
         }
@@ -48,13 +53,14 @@ where
     /// A root polled by the executor, whose parent scope is the group's.
     pub(crate) fn spawned(
         future: F,
-        id: u64,
+        identity: Arc<dyn TaskIdentity>,
         parent: Arc<ScopeState>,
         remote: Arc<AtomicWaker>,
     ) -> TaskRoot<F> {
         TaskRoot {
             future: Some(future),
-            id,
+            id: identity.id(),
+            identity: Some(identity),
             parent: Some(parent),
             remote: Some(remote),
         }
@@ -70,7 +76,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ChildOutcome> {
         let mut this = self.project();
-        let _task = TaskEnter::new(*this.id);
+        let _task = TaskEnter::new(*this.id, this.identity);
         let _enter = this
             .parent
             .as_ref()
@@ -79,14 +85,12 @@ where
             remote.register(cx.waker());
         }
         loop {
-            // As in a scope wrapper, only a poll that started cancelled may end in a drop.
-            let cancelled = context::with_current_scope(effectively_cancelled);
+            let delivery = DeliveryPoll::begin(context::with_current_scope(effectively_cancelled));
             context::clear_pending_under_shield();
             let Some(future) = this.future.as_mut().as_pin_mut() else {
                 panic!("a task root was polled after it finished");
             };
-            let polled = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
-            match polled {
+            match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
                 Ok(Poll::Ready(output)) => {
                     this.future.set(None);
                     return Poll::Ready(ChildOutcome::from_output(output));
@@ -97,15 +101,17 @@ where
                     return Poll::Ready(ChildOutcome::Panicked(payload));
                 }
                 Ok(Poll::Pending) => {
-                    let shielded_work = context::pending_under_shield();
-                    if cancelled && !shielded_work {
-                        this.future.set(None);
-                        return Poll::Ready(ChildOutcome::Cancelled);
+                    let verdict = delivery.after_pending(context::pending_under_shield(), || {
+                        context::with_current_scope(effectively_cancelled)
+                    });
+                    match verdict {
+                        Verdict::Drop => {
+                            this.future.set(None);
+                            return Poll::Ready(ChildOutcome::Cancelled);
+                        }
+                        Verdict::Repoll => continue,
+                        Verdict::Wait => return Poll::Pending,
                     }
-                    if !cancelled && context::with_current_scope(effectively_cancelled) {
-                        continue;
-                    }
-                    return Poll::Pending;
                 }
             }
         }

@@ -3,17 +3,20 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 
 use atomic_waker::AtomicWaker;
 use pin_project_lite::pin_project;
 
 use crate::CancelScope;
+use crate::base::lock::lock;
+use crate::base::scope::cancel_reason;
 use crate::cancel::CancelScopeRun;
-use crate::cancel::state::cancel_reason;
 use crate::error::{Error, ErrorKind, Result};
 use crate::lowlevel;
+use crate::task::children::ChildNode;
 use crate::task::output::TaskOutput;
 
 /// The handle through which a child started with
@@ -54,6 +57,10 @@ impl<V> fmt::Debug for TaskStatus<V> {
 impl<V> TaskStatus<V> {
     /// Reports readiness: the waiting `start` call returns `value`.
     pub fn started(self, value: V) {
+        if let Some(node) = self.handshake.node.get() {
+            // From now on the child belongs to the group: its parent is the group's host.
+            node.parent.store(0, Ordering::Release);
+        }
         let mut state = self.handshake.lock();
         match std::mem::replace(&mut *state, State::Taken) {
             State::Waiting => *state = State::Started(value),
@@ -70,6 +77,9 @@ pub(crate) struct Handshake<V> {
     state: Mutex<State<V>>,
     /// The waker of the task waiting in `start`.
     waker: AtomicWaker,
+    /// The child's node, set by `start` right after adding the child (before the child
+    /// is first polled).
+    node: OnceLock<Arc<ChildNode>>,
 }
 
 enum State<V> {
@@ -88,7 +98,12 @@ enum State<V> {
 
 impl<V> Handshake<V> {
     fn lock(&self) -> std::sync::MutexGuard<'_, State<V>> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.state)
+    }
+
+    /// Records the child's node, so that `started` can hand the child to the group.
+    pub(crate) fn set_node(&self, node: Arc<ChildNode>) {
+        let _ = self.node.set(node);
     }
 
     /// The child ended before `started` with `error`; returns it back if the caller is
@@ -118,6 +133,7 @@ pub(crate) fn handshake<V>() -> (TaskStatus<V>, Arc<Handshake<V>>) {
     let handshake = Arc::new(Handshake {
         state: Mutex::new(State::Waiting),
         waker: AtomicWaker::new(),
+        node: OnceLock::new(),
     });
     (
         TaskStatus {
@@ -158,7 +174,7 @@ fn cancelled_before_started() -> Error {
     let mut message =
         "the task started with TaskGroup::start was cancelled before it called started()"
             .to_owned();
-    if let Some(reason) = crate::runtime::context::with_current_scope(cancel_reason) {
+    if let Some(reason) = crate::base::context::with_current_scope(cancel_reason) {
         message.push_str(": ");
         message.push_str(&reason);
     }

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use atomic_waker::AtomicWaker;
 
+use crate::base::lock::lock;
+
 /// Why a scope was cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -56,8 +58,14 @@ pub(crate) struct ScopeState {
     /// Whether the scope blocks cancellation coming from outer scopes. Changed by
     /// `set_shield` at any time; takes effect at the body's next checkpoint.
     shield: AtomicBool,
-    /// Nanoseconds since `epoch()` at which the scope cancels itself, or `NO_DEADLINE`.
+    /// Nanoseconds since `epoch()` at which the scope cancels itself, or `NO_DEADLINE`:
+    /// what timers and checks read. Instants before the epoch read as the epoch and very
+    /// far ones are capped, which fires at the same moments.
     deadline: AtomicU64,
+    /// The deadline exactly as it was set, for `deadline()` to read back. Written
+    /// together with `deadline` (this one first); read only by users and
+    /// `current_effective_deadline`, never on a poll's hot path.
+    exact_deadline: Mutex<Option<Instant>>,
     /// Set by the wrapper when it dropped its body because of this scope's cancellation.
     cancelled_caught: AtomicBool,
     /// Set by the first poll of a wrapper; a scope can be entered only once.
@@ -78,6 +86,7 @@ impl ScopeState {
             origin: AtomicU8::new(CancelOrigin::None as u8),
             shield: AtomicBool::new(shield),
             deadline: AtomicU64::new(deadline.map_or(NO_DEADLINE, encode_instant)),
+            exact_deadline: Mutex::new(deadline),
             cancelled_caught: AtomicBool::new(false),
             entered: AtomicBool::new(false),
             parent: OnceLock::new(),
@@ -97,6 +106,10 @@ impl ScopeState {
         self.parent = OnceLock::from(parent);
         if let Some(at) = deadline {
             *self.deadline.get_mut() = encode_instant(at);
+            *self
+                .exact_deadline
+                .get_mut()
+                .unwrap_or_else(|e| e.into_inner()) = Some(at);
         }
     }
 
@@ -129,7 +142,7 @@ impl ScopeState {
     }
 
     pub(crate) fn reason(&self) -> Option<String> {
-        self.reason.lock().ok().and_then(|r| r.clone())
+        lock(&self.reason).clone()
     }
 
     #[inline]
@@ -152,11 +165,8 @@ impl ScopeState {
         if self.cancel_called() {
             return;
         }
-        if let Some(reason) = reason
-            && let Ok(mut slot) = self.reason.lock()
-            && slot.is_none()
-        {
-            *slot = Some(reason);
+        if let Some(reason) = reason {
+            lock(&self.reason).get_or_insert(reason);
         }
         let _ = self.origin.compare_exchange(
             CancelOrigin::None as u8,
@@ -174,17 +184,30 @@ impl ScopeState {
         }
     }
 
-    #[inline]
+    /// The deadline exactly as it was set.
     pub(crate) fn deadline(&self) -> Option<Instant> {
+        *lock(&self.exact_deadline)
+    }
+
+    /// The deadline as timers see it: the moment it fires (see `deadline`'s field).
+    #[inline]
+    pub(crate) fn firing_deadline(&self) -> Option<Instant> {
         match self.deadline.load(Ordering::Acquire) {
             NO_DEADLINE => None,
             nanos => Some(decode_instant(nanos)),
         }
     }
 
+    /// Whether the deadline has passed at `now`.
+    #[inline]
+    pub(crate) fn deadline_passed(&self, now: Instant) -> bool {
+        self.firing_deadline().is_some_and(|at| at <= now)
+    }
+
     /// Stores the deadline without checking or waking (used at entry, before any wait).
     #[inline]
     pub(crate) fn set_deadline_quiet(&self, deadline: Option<Instant>) {
+        *lock(&self.exact_deadline) = deadline;
         self.deadline.store(
             deadline.map_or(NO_DEADLINE, encode_instant),
             Ordering::Release,
@@ -193,10 +216,7 @@ impl ScopeState {
 
     /// Sets the deadline; a deadline already past cancels the scope at once.
     pub(crate) fn set_deadline(&self, deadline: Option<Instant>) {
-        self.deadline.store(
-            deadline.map_or(NO_DEADLINE, encode_instant),
-            Ordering::Release,
-        );
+        self.set_deadline_quiet(deadline);
         if let Some(at) = deadline
             && at <= Instant::now()
         {
@@ -236,6 +256,7 @@ pub(crate) fn effectively_cancelled(scope: Option<&Arc<ScopeState>>) -> bool {
 }
 
 /// The earliest deadline in effect for code in `scope`, or `Err(())` if it is cancelled.
+/// Reads the exact deadlines (a lock per scope): this walk serves users, not polls.
 pub(crate) fn effective_deadline(scope: Option<&Arc<ScopeState>>) -> Result<Option<Instant>, ()> {
     up_to_shield(scope).try_fold(None, |earliest: Option<Instant>, state| {
         if state.cancel_called() {

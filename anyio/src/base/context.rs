@@ -1,0 +1,312 @@
+//! Per-thread context: which task and cancel scope the code being polled belongs to.
+//!
+//! Every value here is set around a poll and restored after it (by a guard, so that a
+//! panicking poll restores it too). Nothing here is shared between threads: a future
+//! that moves to another thread finds that thread's context set by the root that polls
+//! it. All of it lives in one thread-local, so a poll pays for one lookup.
+
+use std::cell::Cell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::base::coop;
+use crate::base::scope::ScopeState;
+use crate::base::task::{TaskIdentity, TaskInfo};
+
+struct Context {
+    /// The innermost cancel scope whose body is being polled on this thread, if any.
+    scope: Cell<Option<Arc<ScopeState>>>,
+    /// Set by a future that returns `Pending` while shielded work inside it is still
+    /// running (a shielded scope's body, a task group with live children,
+    /// `cancel_shielded_checkpoint`). A delivering scope does not drop a body that
+    /// returned `Pending` with this flag set. Each wrapper saves, clears and restores it
+    /// around its own poll.
+    pending_under_shield: Cell<bool>,
+    /// The id of the task being polled (0 outside any anyio task).
+    task_id: Cell<u64>,
+    /// The identity of the task being polled; moved in by its root for the poll and
+    /// moved back out after it, so that reading it needs no registry.
+    task: Cell<Option<Arc<dyn TaskIdentity>>>,
+    /// Ready operations the current task may still complete before it must yield
+    /// (see `coop`).
+    budget: Cell<u16>,
+    /// Set when a `wait_all_tasks_blocked` future is polled; each activity unit saves,
+    /// clears and folds it back, to learn whether it polled a waiter.
+    waiter_polled: Cell<bool>,
+    /// This thread's activity counter, read by `wait_all_tasks_blocked`.
+    activity: Cell<Option<Arc<ActivityCounter>>>,
+}
+
+thread_local! {
+    static CONTEXT: Context = const {
+        Context {
+            scope: Cell::new(None),
+            pending_under_shield: Cell::new(false),
+            task_id: Cell::new(0),
+            task: Cell::new(None),
+            budget: Cell::new(coop::UNCONSTRAINED),
+            waiter_polled: Cell::new(false),
+            activity: Cell::new(None),
+        }
+    };
+}
+
+/// Runs `f` with a borrow of the value in `cell`, which is put back afterwards.
+#[inline]
+fn peek<T, R>(cell: &Cell<Option<T>>, f: impl FnOnce(Option<&T>) -> R) -> R {
+    let value = cell.take();
+    // Restored before `f`'s result is returned; `f` cannot re-enter a poll.
+    let result = f(value.as_ref());
+    cell.set(value);
+    result
+}
+
+/// Runs `f` with a borrow of the current scope.
+#[inline]
+pub(crate) fn with_current_scope<R>(f: impl FnOnce(Option<&Arc<ScopeState>>) -> R) -> R {
+    CONTEXT.with(|cx| peek(&cx.scope, f))
+}
+
+/// A clone of the current scope handle.
+#[inline]
+pub(crate) fn current_scope() -> Option<Arc<ScopeState>> {
+    with_current_scope(|scope| scope.cloned())
+}
+
+/// Marks the future being polled as pending inside shielded work.
+#[inline]
+pub(crate) fn set_pending_under_shield() {
+    CONTEXT.with(|cx| cx.pending_under_shield.set(true));
+}
+
+/// Clears the shield flag before polling a body again.
+#[inline]
+pub(crate) fn clear_pending_under_shield() {
+    CONTEXT.with(|cx| cx.pending_under_shield.set(false));
+}
+
+/// Whether the innermost enclosing wrapper's body reported shielded pending work so far.
+#[inline]
+pub(crate) fn pending_under_shield() -> bool {
+    CONTEXT.with(|cx| cx.pending_under_shield.get())
+}
+
+/// The id of the task being polled on this thread (0 outside any anyio task).
+#[inline]
+pub(crate) fn current_task_id() -> u64 {
+    CONTEXT.with(|cx| cx.task_id.get())
+}
+
+/// The info of the task being polled on this thread, in O(1).
+pub(crate) fn current_task_info() -> Option<TaskInfo> {
+    CONTEXT.with(|cx| peek(&cx.task, |task| task.map(|task| task.info())))
+}
+
+/// The name of the task being polled on this thread, in O(1).
+pub(crate) fn current_task_name() -> Option<String> {
+    CONTEXT.with(|cx| peek(&cx.task, |task| task.map(|task| task.name().to_owned())))
+}
+
+/// The budget cell of this thread (see `coop`).
+#[inline]
+pub(crate) fn with_budget<R>(f: impl FnOnce(&Cell<u16>) -> R) -> R {
+    CONTEXT.with(|cx| f(&cx.budget))
+}
+
+/// Sets the current scope and clears the shield flag for one poll of a scope's body;
+/// restores both on drop, folding the body's flag into the saved one.
+pub(crate) struct ScopeEnter {
+    previous: Option<Arc<ScopeState>>,
+    saved_flag: bool,
+    /// The flag to report outward on restore, beyond the saved one.
+    pub(crate) report_shielded: bool,
+}
+
+impl ScopeEnter {
+    /// Enters `scope` (or no scope) for the duration of one poll.
+    #[inline]
+    pub(crate) fn new(scope: Option<Arc<ScopeState>>) -> ScopeEnter {
+        let (previous, saved_flag) = CONTEXT.with(|cx| {
+            (
+                cx.scope.replace(scope),
+                cx.pending_under_shield.replace(false),
+            )
+        });
+        ScopeEnter {
+            previous,
+            saved_flag,
+            report_shielded: false,
+        }
+    }
+
+    /// Clears the body's shield flag before polling it again in the same poll.
+    #[inline]
+    pub(crate) fn reset_flag(&self) {
+        clear_pending_under_shield();
+    }
+}
+
+impl Drop for ScopeEnter {
+    #[inline]
+    fn drop(&mut self) {
+        let report = self.saved_flag || self.report_shielded;
+        let previous = self.previous.take();
+        CONTEXT.with(|cx| {
+            cx.scope.set(previous);
+            cx.pending_under_shield.set(report);
+        });
+    }
+}
+
+/// Marks the thread as polling a task (a task root or the main task) until dropped: its
+/// id and identity are current, it gets a fresh cooperative budget, and the poll counts
+/// as activity for `wait_all_tasks_blocked`.
+///
+/// The identity moves from the root's slot into the thread-local for the poll (no
+/// reference count changes) and back on drop; meanwhile the slot holds the identity of
+/// the task this one is nested in (a group child is polled inside its host's poll).
+pub(crate) struct TaskEnter<'a> {
+    slot: &'a mut Option<Arc<dyn TaskIdentity>>,
+    previous_id: u64,
+    previous_budget: u16,
+    _activity: Activity,
+}
+
+impl<'a> TaskEnter<'a> {
+    /// Enters task `id`, whose identity is in `slot`.
+    #[inline]
+    pub(crate) fn new(id: u64, slot: &'a mut Option<Arc<dyn TaskIdentity>>) -> TaskEnter<'a> {
+        let _activity = Activity::new();
+        let identity = slot.take();
+        let (previous_id, previous_budget, previous) = CONTEXT.with(|cx| {
+            (
+                cx.task_id.replace(id),
+                cx.budget.replace(coop::BUDGET),
+                cx.task.replace(identity),
+            )
+        });
+        *slot = previous;
+        TaskEnter {
+            slot,
+            previous_id,
+            previous_budget,
+            _activity,
+        }
+    }
+}
+
+impl Drop for TaskEnter<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        let previous = self.slot.take();
+        let identity = CONTEXT.with(|cx| {
+            cx.task_id.set(self.previous_id);
+            cx.budget.set(self.previous_budget);
+            cx.task.replace(previous)
+        });
+        *self.slot = identity;
+    }
+}
+
+/// Counts one thread's task activity, for `wait_all_tasks_blocked`. Only its own
+/// thread writes it; any thread reads it.
+#[derive(Debug, Default)]
+pub(crate) struct ActivityCounter {
+    /// Activity units in progress on the thread (nested: a group child's poll runs
+    /// inside its host's). Non-zero while a poll is under way, however long it takes.
+    active: AtomicU64,
+    /// Activity units finished on the thread that did not poll a waiter.
+    polls: AtomicU64,
+}
+
+impl ActivityCounter {
+    /// Whether a poll is under way on the counter's thread.
+    pub(crate) fn is_active(&self) -> bool {
+        self.active.load(Ordering::Acquire) != 0
+    }
+
+    /// Finished activity units so far.
+    pub(crate) fn polls(&self) -> u64 {
+        self.polls.load(Ordering::Acquire)
+    }
+}
+
+/// Makes `counter` this thread's activity counter until the guard drops.
+pub(crate) fn enter_activity(counter: Arc<ActivityCounter>) -> ActivityGuard {
+    ActivityGuard {
+        previous: CONTEXT.with(|cx| cx.activity.replace(Some(counter))),
+    }
+}
+
+/// Restores the thread's previous activity counter on drop.
+pub(crate) struct ActivityGuard {
+    previous: Option<Arc<ActivityCounter>>,
+}
+
+impl Drop for ActivityGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        CONTEXT.with(|cx| cx.activity.set(previous));
+    }
+}
+
+/// Whether `counter` is this thread's activity counter.
+pub(crate) fn is_current_activity(counter: &Arc<ActivityCounter>) -> bool {
+    CONTEXT.with(|cx| {
+        peek(&cx.activity, |current| {
+            current.is_some_and(|c| Arc::ptr_eq(c, counter))
+        })
+    })
+}
+
+/// One unit of task activity (a task-root poll or a group-body poll). While it runs, its
+/// thread counts as active; when it ends, it counts as a poll unless a
+/// `wait_all_tasks_blocked` waiter was polled inside it: waiters are blocked by
+/// definition, and so is the code that only polled them.
+pub(crate) struct Activity {
+    saved_waiter: bool,
+}
+
+impl Activity {
+    #[inline]
+    pub(crate) fn new() -> Activity {
+        let saved_waiter = CONTEXT.with(|cx| {
+            peek(&cx.activity, |counter| {
+                if let Some(counter) = counter {
+                    // Single writer: a load and a store suffice.
+                    let active = counter.active.load(Ordering::Relaxed);
+                    counter.active.store(active + 1, Ordering::Release);
+                }
+            });
+            cx.waiter_polled.replace(false)
+        });
+        Activity { saved_waiter }
+    }
+}
+
+impl Drop for Activity {
+    #[inline]
+    fn drop(&mut self) {
+        CONTEXT.with(|cx| {
+            let waiter = cx.waiter_polled.get();
+            peek(&cx.activity, |counter| {
+                if let Some(counter) = counter {
+                    // The poll is counted before the thread stops being active, so a
+                    // reader that sees it idle also sees the poll.
+                    if !waiter {
+                        let polls = counter.polls.load(Ordering::Relaxed);
+                        counter.polls.store(polls + 1, Ordering::Release);
+                    }
+                    let active = counter.active.load(Ordering::Relaxed);
+                    counter.active.store(active - 1, Ordering::Release);
+                }
+            });
+            cx.waiter_polled.set(self.saved_waiter || waiter);
+        });
+    }
+}
+
+/// Records that a `wait_all_tasks_blocked` waiter is being polled.
+pub(crate) fn mark_waiter_polled() {
+    CONTEXT.with(|cx| cx.waiter_polled.set(true));
+}

@@ -1,0 +1,77 @@
+//! Task identities: ids, names and parents, readable from the thread that polls a task
+//! in O(1), and from the runtime's registry.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Hands out task ids; unique within the process, never 0.
+static NEXT_TASK_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A fresh task id.
+pub(crate) fn next_task_id() -> u64 {
+    NEXT_TASK_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// What is known about a running task.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let me = anyio::get_current_task();
+/// assert_eq!(me.name, "main");
+/// assert_eq!(me.parent_id, None);
+/// # });
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TaskInfo {
+    /// Unique within the process.
+    pub id: u64,
+    /// The name given at start, or else the type name of the task's future.
+    pub name: String,
+    /// The task that runs the group this task belongs to (for a child started with
+    /// `TaskGroup::start`, the task that called `start` until the child reports
+    /// readiness); `None` for the main task.
+    pub parent_id: Option<u64>,
+}
+
+/// The identity of one task, shared by the code that polls it (through the per-thread
+/// context) and by the registry.
+pub(crate) trait TaskIdentity: Send + Sync {
+    fn id(&self) -> u64;
+    fn name(&self) -> &str;
+    /// Read at call time: a `start`ed child changes parents when it reports readiness.
+    fn parent_id(&self) -> Option<u64>;
+
+    fn info(&self) -> TaskInfo {
+        TaskInfo {
+            id: self.id(),
+            name: self.name().to_owned(),
+            parent_id: self.parent_id(),
+        }
+    }
+}
+
+/// Something that holds tasks the registry should list (a task group).
+pub(crate) trait TaskSource: Send + Sync {
+    /// Calls `visit` with each live task until it returns `false`.
+    fn visit_tasks(&self, visit: &mut dyn FnMut(&dyn TaskIdentity) -> bool);
+}
+
+/// The identity of the task that `Runtime::block_on` runs.
+pub(crate) struct MainTaskIdentity {
+    pub(crate) id: u64,
+}
+
+impl TaskIdentity for MainTaskIdentity {
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn name(&self) -> &str {
+        "main"
+    }
+
+    fn parent_id(&self) -> Option<u64> {
+        None
+    }
+}

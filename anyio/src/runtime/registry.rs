@@ -1,0 +1,125 @@
+//! The runtime's registry of tasks: the main task, the live task groups (which list
+//! their children), and each thread's activity counter.
+//!
+//! The registry sees tasks only through `base::task::{TaskSource, TaskIdentity}`, so the
+//! runtime does not depend on the `task` module. Looking up the *current* task does not
+//! come here at all: the per-thread context has it in O(1).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use crate::base::context::{self, ActivityCounter};
+use crate::base::lock::lock;
+use crate::base::task::{TaskInfo, TaskSource};
+
+#[derive(Default)]
+pub(crate) struct Registry {
+    /// The task run by `block_on` (0 when none is running).
+    pub(crate) main_task: AtomicU64,
+    /// Live task groups. A group registers at its first poll and unregisters when it
+    /// ends; a slot is reused after that.
+    groups: Mutex<Vec<Option<Weak<dyn TaskSource>>>>,
+    /// One counter per thread serving the runtime (each worker for its life, each
+    /// `block_on` call for its duration).
+    activity: Mutex<Vec<Arc<ActivityCounter>>>,
+}
+
+impl Registry {
+    pub(crate) fn register_group(&self, group: Weak<dyn TaskSource>) -> usize {
+        let mut groups = lock(&self.groups);
+        if let Some(key) = groups.iter().position(Option::is_none) {
+            groups[key] = Some(group);
+            key
+        } else {
+            groups.push(Some(group));
+            groups.len() - 1
+        }
+    }
+
+    pub(crate) fn unregister_group(&self, key: usize) {
+        if let Some(slot) = lock(&self.groups).get_mut(key) {
+            *slot = None;
+        }
+    }
+
+    fn live_groups(&self) -> Vec<Arc<dyn TaskSource>> {
+        lock(&self.groups)
+            .iter()
+            .flatten()
+            .filter_map(Weak::upgrade)
+            .collect()
+    }
+
+    /// Every task: the main task and the children of every live group.
+    pub(crate) fn tasks(&self) -> Vec<TaskInfo> {
+        let mut tasks = Vec::new();
+        let main = self.main_task.load(Ordering::Acquire);
+        if main != 0 {
+            tasks.push(TaskInfo {
+                id: main,
+                name: "main".to_owned(),
+                parent_id: None,
+            });
+        }
+        for group in self.live_groups() {
+            group.visit_tasks(&mut |task| {
+                tasks.push(task.info());
+                true
+            });
+        }
+        tasks
+    }
+
+    /// Task `id`, if it runs in this runtime. Compares ids only: copies one task's info.
+    pub(crate) fn find(&self, id: u64) -> Option<TaskInfo> {
+        if id != 0 && self.main_task.load(Ordering::Acquire) == id {
+            return Some(TaskInfo {
+                id,
+                name: "main".to_owned(),
+                parent_id: None,
+            });
+        }
+        let mut found = None;
+        for group in self.live_groups() {
+            group.visit_tasks(&mut |task| {
+                if task.id() == id {
+                    found = Some(task.info());
+                }
+                found.is_none()
+            });
+            if found.is_some() {
+                break;
+            }
+        }
+        found
+    }
+
+    /// A new activity counter for a thread that starts serving the runtime.
+    pub(crate) fn new_activity_counter(&self) -> Arc<ActivityCounter> {
+        let counter = Arc::new(ActivityCounter::default());
+        lock(&self.activity).push(counter.clone());
+        counter
+    }
+
+    /// Forgets the counter of a thread that stopped serving the runtime.
+    pub(crate) fn remove_activity_counter(&self, counter: &Arc<ActivityCounter>) {
+        let mut counters = lock(&self.activity);
+        if let Some(at) = counters.iter().position(|c| Arc::ptr_eq(c, counter)) {
+            counters.swap_remove(at);
+        }
+    }
+
+    /// Activity polls so far, summed over the runtime's threads, and whether a thread
+    /// other than the calling one is in the middle of a poll.
+    pub(crate) fn activity(&self) -> (u64, bool) {
+        let counters = lock(&self.activity);
+        let polls = counters
+            .iter()
+            .map(|c| c.polls())
+            .fold(0, u64::wrapping_add);
+        let others_busy = counters
+            .iter()
+            .any(|c| c.is_active() && !context::is_current_activity(c));
+        (polls, others_busy)
+    }
+}

@@ -1,0 +1,281 @@
+//! A group's children as a small executor inside the group's future: their slots, their
+//! wakers, and the round that polls those that are new or woken.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+
+use crate::base::lock::lock;
+use crate::base::scope::CancelOrigin;
+use crate::base::task::TaskIdentity;
+use crate::error::Error;
+use crate::task::group::{GroupShared, TaskGroup};
+use crate::task::output::ChildOutcome;
+
+/// A child's future as the group stores it.
+pub(crate) type ChildFuture<'env> = Pin<Box<dyn Future<Output = ChildOutcome> + Send + 'env>>;
+
+/// The part of the children's bookkeeping that wakers and the registry reach: inside
+/// `GroupShared`, `'static`.
+#[derive(Default)]
+pub(crate) struct SharedChildren {
+    /// Keys of children woken since the group last looked; each key at most once
+    /// (guarded by `ChildNode::queued`).
+    pub(crate) ready: Vec<usize>,
+    /// The live children by key, for wakers and `get_running_tasks`.
+    /// Invariant: `nodes[k]` is `Some` exactly while slot `k` holds a child.
+    pub(crate) nodes: Vec<Option<Arc<ChildNode>>>,
+}
+
+/// A child's identity and waker; shared by its waker clones, its root (as the task's
+/// identity) and the registry.
+pub(crate) struct ChildNode {
+    pub(crate) group: Arc<GroupShared>,
+    /// The slot of the child; set before the child is first polled.
+    pub(crate) key: AtomicUsize,
+    pub(crate) id: u64,
+    pub(crate) name: Cow<'static, str>,
+    /// The parent task while it is not the group's host (0: the host). A child started
+    /// with `start` has the task that called `start` until it reports readiness.
+    pub(crate) parent: AtomicU64,
+    /// True while the key is in `SharedChildren::ready`.
+    pub(crate) queued: AtomicBool,
+    /// Set when the child ended; wakes after that are ignored (its slot may be reused).
+    pub(crate) finished: AtomicBool,
+}
+
+impl Wake for ChildNode {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.finished.load(Ordering::Acquire) || self.queued.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        lock(&self.group.children)
+            .ready
+            .push(self.key.load(Ordering::Acquire));
+        self.group.scope.waker.wake();
+    }
+}
+
+impl TaskIdentity for ChildNode {
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn parent_id(&self) -> Option<u64> {
+        let parent = match self.parent.load(Ordering::Acquire) {
+            0 => self.group.host_task.load(Ordering::Acquire),
+            parent => parent,
+        };
+        (parent != 0).then_some(parent)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// Created; children may be queued but nothing runs yet.
+    Idle,
+    /// The run future is active.
+    Running,
+    /// The run future finished or was dropped; starting a task is an error.
+    Closed,
+}
+
+/// The `'env` part of a group: the children's futures. Behind `TaskGroup::local`.
+pub(crate) struct Local<'env> {
+    pub(crate) status: Status,
+    /// True while the run future is polling children (and has taken `slots` out).
+    pub(crate) polling: bool,
+    /// Children started since the group last looked; polled first at its next round.
+    pub(crate) new: Vec<(ChildFuture<'env>, Arc<ChildNode>)>,
+    slots: Vec<Option<Slot<'env>>>,
+    free: Vec<usize>,
+    /// Children in `new` and `slots`.
+    pub(crate) alive: usize,
+}
+
+impl Local<'_> {
+    pub(crate) fn new() -> Self {
+        Local {
+            status: Status::Idle,
+            polling: false,
+            new: Vec::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            alive: 0,
+        }
+    }
+}
+
+struct Slot<'env> {
+    future: ChildFuture<'env>,
+    node: Arc<ChildNode>,
+    waker: Waker,
+}
+
+/// Marks the group closed and drops whatever children remain, outside the lock (a
+/// child's drop may touch the group). Frees every allocation of the children's
+/// bookkeeping: `TaskGroup::local` is never dropped (see `TaskGroup`), so what stays in
+/// it is leaked.
+pub(crate) fn close_children(group: &TaskGroup<'_>) {
+    let closed = {
+        let mut local = group.lock_local();
+        let mut closed = Local::new();
+        closed.status = Status::Closed;
+        std::mem::replace(&mut *local, closed)
+    };
+    for slot in closed.slots.iter().flatten() {
+        slot.node.finished.store(true, Ordering::Release);
+    }
+    drop(closed);
+    // Breaks the node -> group reference cycle.
+    *lock(&group.shared.children) = SharedChildren::default();
+}
+
+/// Failures and panics collected from the body and the children.
+#[derive(Default)]
+pub(crate) struct Failures {
+    pub(crate) errors: Vec<Error>,
+    pub(crate) panic: Option<Box<dyn Any + Send + 'static>>,
+}
+
+/// Scratch lists of the run future, kept to avoid allocating on every poll.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    ready: Vec<usize>,
+    finished_keys: Vec<usize>,
+}
+
+/// Polls the children that are new or woken (all of them if `wake_all`); records their
+/// failures and panics. Returns whether children other than those that yielded are
+/// ready to be polled.
+pub(crate) fn poll_children(
+    group: &TaskGroup<'_>,
+    wake_all: bool,
+    scratch: &mut Scratch,
+    failures: &mut Failures,
+) -> bool {
+    let scope = &group.shared.scope;
+    let Scratch {
+        ready,
+        finished_keys,
+    } = scratch;
+    let (new, mut slots, mut free) = {
+        let mut local = group.lock_local();
+        local.polling = true;
+        (
+            std::mem::take(&mut local.new),
+            std::mem::take(&mut local.slots),
+            std::mem::take(&mut local.free),
+        )
+    };
+
+    {
+        let mut shared = lock(&group.shared.children);
+        for (future, node) in new {
+            let key = free.pop().unwrap_or_else(|| {
+                slots.push(None);
+                slots.len() - 1
+            });
+            node.key.store(key, Ordering::Release);
+            if shared.nodes.len() <= key {
+                shared.nodes.resize(key + 1, None);
+            }
+            shared.nodes[key] = Some(node.clone());
+            ready.push(key);
+            let waker = Waker::from(node.clone());
+            slots[key] = Some(Slot {
+                future,
+                node,
+                waker,
+            });
+        }
+        if wake_all {
+            shared.ready.clear();
+            ready.clear();
+            for (key, slot) in slots.iter().enumerate() {
+                if let Some(slot) = slot {
+                    slot.node.queued.store(true, Ordering::Release);
+                    ready.push(key);
+                }
+            }
+        } else {
+            ready.append(&mut shared.ready);
+        }
+    }
+
+    // Children woken during their own poll: they yielded to let other tasks run.
+    let mut yielded = 0;
+    for &key in ready.iter() {
+        let Some(slot) = slots.get_mut(key).and_then(Option::as_mut) else {
+            continue;
+        };
+        slot.node.queued.store(false, Ordering::Release);
+        let mut cx = Context::from_waker(&slot.waker);
+        let poll = slot.future.as_mut().poll(&mut cx);
+        if poll.is_pending() && slot.node.queued.load(Ordering::Acquire) {
+            yielded += 1;
+        }
+        if let Poll::Ready(outcome) = poll {
+            slot.node.finished.store(true, Ordering::Release);
+            slots[key] = None;
+            free.push(key);
+            finished_keys.push(key);
+            match outcome {
+                ChildOutcome::Done | ChildOutcome::Cancelled => {}
+                ChildOutcome::Failed(error) => {
+                    failures.errors.push(error);
+                    scope.cancel(CancelOrigin::Explicit, None);
+                }
+                ChildOutcome::Panicked(payload) => {
+                    failures.panic.get_or_insert(payload);
+                    scope.cancel(CancelOrigin::Explicit, None);
+                }
+            }
+        }
+    }
+    ready.clear();
+
+    let more_new = {
+        let mut local = group.lock_local();
+        local.slots = slots;
+        local.free = free;
+        local.alive -= finished_keys.len();
+        local.polling = false;
+        !local.new.is_empty()
+    };
+    let mut shared = lock(&group.shared.children);
+    for key in finished_keys.drain(..) {
+        shared.nodes[key] = None;
+    }
+    more_new || shared.ready.len() > yielded
+}
+
+/// The waker of a group's body: marks the body for polling and wakes the group.
+pub(crate) struct BodyWake {
+    pub(crate) woken: AtomicBool,
+    pub(crate) group: Arc<GroupShared>,
+}
+
+impl Wake for BodyWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if !self.woken.swap(true, Ordering::AcqRel) {
+            self.group.scope.waker.wake();
+        }
+    }
+}
