@@ -9,7 +9,6 @@ use anyio::{
     create_unbounded_memory_object_stream, wait_all_tasks_blocked,
 };
 use common::*;
-use futures_lite::StreamExt;
 use futures_lite::future::poll_once;
 
 #[anyio::test(timeout = 10)]
@@ -124,7 +123,7 @@ async fn buffered_items_come_out_first_in_first_out() {
 
 #[anyio::test(timeout = 10)]
 async fn iterating_yields_every_item_and_ends_when_senders_close() {
-    let (tx, mut rx) = create_memory_object_stream::<u32>(0);
+    let (tx, rx) = create_memory_object_stream::<u32>(0);
     let collected = anyio::task_group!(|tg| {
         tg.start_soon(async move {
             for n in 0..5 {
@@ -684,11 +683,13 @@ async fn rendezvous_stays_a_rendezvous_after_an_item_was_given_back() {
 }
 
 #[anyio::test(timeout = 10)]
-async fn item_handed_to_an_abandoned_next_is_reclaimed_by_receive() {
+async fn item_handed_to_an_abandoned_stream_poll_is_reclaimed_by_receive() {
+    // `Stream::poll_next` parks in a slot of the end itself (the inherent `next()` does
+    // not: see `abandoned_next_leaves_no_waiting_receiver`).
     use futures_lite::StreamExt;
     let (tx, mut rx) = create_memory_object_stream::<u8>(0);
     {
-        let mut next = rx.next();
+        let mut next = StreamExt::next(&mut rx);
         assert!(poll_once(&mut next).await.is_none()); // parked in the stream's slot
     } // the `next()` future is dropped; the slot stays with `rx`
     tx.send_nowait(1).unwrap(); // handed to that slot
@@ -698,7 +699,7 @@ async fn item_handed_to_an_abandoned_next_is_reclaimed_by_receive() {
         "receive_nowait reclaims it"
     );
     {
-        let mut next = rx.next();
+        let mut next = StreamExt::next(&mut rx);
         assert!(poll_once(&mut next).await.is_none());
     }
     tx.send_nowait(2).unwrap();
@@ -707,12 +708,12 @@ async fn item_handed_to_an_abandoned_next_is_reclaimed_by_receive() {
 }
 
 #[anyio::test(timeout = 10)]
-async fn item_handed_to_an_abandoned_next_survives_dropping_the_end() {
+async fn item_handed_to_an_abandoned_stream_poll_survives_dropping_the_end() {
     use futures_lite::StreamExt;
     let (tx, rx) = create_memory_object_stream::<u8>(1);
     let mut first = rx.clone();
     {
-        let mut next = first.next();
+        let mut next = StreamExt::next(&mut first);
         assert!(poll_once(&mut next).await.is_none());
     }
     tx.send_nowait(3).unwrap();

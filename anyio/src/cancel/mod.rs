@@ -9,7 +9,7 @@
 mod cleanup;
 mod deadline;
 pub(crate) mod deliver;
-mod scope;
+pub(crate) mod scope;
 pub(crate) mod timer;
 
 pub use cleanup::{WithCleanup, with_cleanup};

@@ -207,6 +207,17 @@ pub(crate) fn pooled_scope() -> Arc<ScopeState> {
         .unwrap_or_else(|| Arc::new(ScopeState::new(None, false)))
 }
 
+/// Runs `body` shielded from outer cancellation, on a pooled scope (no allocation once
+/// warm): for operations that must finish what they started, such as re-taking a lock.
+pub(crate) fn shielded<F: Future>(body: F) -> CancelScopeRun<F> {
+    let mut state = pooled_scope();
+    match Arc::get_mut(&mut state) {
+        Some(unique) => *unique = ScopeState::new(None, true),
+        None => state.set_shield(true),
+    }
+    CancelScopeRun::new_pooled(state, body, None)
+}
+
 /// Returns a scope to the pool if nothing else refers to it.
 #[inline]
 fn recycle_scope(mut state: Arc<ScopeState>) {

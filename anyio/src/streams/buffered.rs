@@ -34,8 +34,12 @@ use crate::error::{Error, ErrorKind, Result};
 pub struct BufferedByteReceiveStream<S> {
     inner: S,
     buffer: Vec<u8>,
-    /// Where the next delimiter search starts in `buffer` (what is before was searched).
+    /// How much of `buffer` is known not to contain `searched_for` (so that a search
+    /// resumed after a cancelled `receive_until` does not scan it again). Only valid for
+    /// that delimiter: a call with another one starts from the front.
     searched: usize,
+    /// The delimiter `searched` refers to.
+    searched_for: Vec<u8>,
 }
 
 /// A buffered stream over a bidirectional byte stream (AnyIO's `BufferedByteStream`).
@@ -76,6 +80,7 @@ impl<S> BufferedByteReceiveStream<S> {
             inner,
             buffer: Vec::new(),
             searched: 0,
+            searched_for: Vec::new(),
         }
     }
 
@@ -256,6 +261,11 @@ impl<S: ByteReceiveStream> BufferedByteReceiveStream<S> {
             !delimiter.is_empty(),
             "receive_until needs a non-empty delimiter"
         );
+        if self.searched_for != delimiter {
+            self.searched = 0;
+            self.searched_for.clear();
+            self.searched_for.extend_from_slice(delimiter);
+        }
         loop {
             let start = self.searched.saturating_sub(delimiter.len() - 1);
             if let Some(at) = find(&self.buffer[start..], delimiter) {
@@ -265,8 +275,11 @@ impl<S: ByteReceiveStream> BufferedByteReceiveStream<S> {
                     self.take_front(delimiter.len());
                     return Ok(found);
                 }
+                // Found too far: a later call with a larger limit must find it again.
+                self.searched = 0;
+            } else {
+                self.searched = self.buffer.len();
             }
-            self.searched = self.buffer.len();
             if self.buffer.len() >= max_bytes {
                 return Err(Error::new(
                     ErrorKind::DelimiterNotFound,

@@ -744,6 +744,37 @@ impl<T> MemoryObjectReceiveStream<T> {
         }
     }
 
+    /// The next item, or `None` at the end of the stream or once this end is closed: the
+    /// awaitable form of [`Stream::next`](futures_core::Stream), which it shadows (an
+    /// inherent method wins over `StreamExt::next`, so `rx.next().await` lands here).
+    ///
+    /// Unlike a poll of the `Stream` impl, the returned future owns its place in the
+    /// queue of receivers: dropped before an item reached it (for instance in a
+    /// `select!` that took another branch), it leaves no waiting receiver behind, so a
+    /// rendezvous `send_nowait` cannot hand it an item that nobody takes.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`receive`](MemoryObjectReceiveStream::receive): no item is lost.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let (tx, rx) = anyio::create_memory_object_stream::<u8>(2);
+    /// tx.send_nowait(1).unwrap();
+    /// drop(tx);
+    /// assert_eq!(rx.next().await, Some(1));
+    /// assert_eq!(rx.next().await, None);
+    /// # });
+    /// ```
+    #[allow(clippy::should_implement_trait)] // it is the awaitable form of Stream::next
+    pub fn next(&self) -> MemoryNext<'_, T> {
+        MemoryNext {
+            receive: self.receive(),
+        }
+    }
+
     /// Receives an item if one is there: in the buffer or offered by a waiting sender.
     ///
     /// # Errors
@@ -1066,6 +1097,21 @@ impl<T> Drop for MemoryReceive<'_, T> {
         if let Some(key) = self.key.take() {
             self.stream.withdraw(key);
         }
+    }
+}
+
+/// Future of [`MemoryObjectReceiveStream::next`].
+#[must_use = "futures do nothing unless awaited"]
+#[derive(Debug)]
+pub struct MemoryNext<'a, T> {
+    receive: MemoryReceive<'a, T>,
+}
+
+impl<T> Future for MemoryNext<'_, T> {
+    type Output = Option<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        Pin::new(&mut self.receive).poll(cx).map(Result::ok)
     }
 }
 

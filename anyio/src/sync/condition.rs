@@ -8,6 +8,8 @@ use std::task::{Context, Poll};
 
 use super::lock::{Acquire, Lock, LockGuard, LockStatistics};
 use super::waiters::{WaitQueue, Withdrawn, wake_all};
+use crate::cancel::CancelScopeRun;
+use crate::cancel::scope::shielded;
 use crate::error::{Error, ErrorKind, Result};
 
 /// A lock plus a queue of tasks waiting to be notified, as in AnyIO and Trio.
@@ -270,8 +272,19 @@ pub struct ConditionGuard<'a> {
 impl<'a> ConditionGuard<'a> {
     /// Releases the lock, waits for a notification, and takes the lock again.
     ///
-    /// A checkpoint. If the wait is cancelled (dropped), the lock is not taken again and
-    /// this guard no longer holds it.
+    /// A checkpoint.
+    ///
+    /// # Cancel safety
+    ///
+    /// - Cancelled (or dropped) *before* a notification reached it: it leaves the queue,
+    ///   and the lock is not taken again: this guard no longer holds it
+    ///   ([`holds_lock`](ConditionGuard::holds_lock) is false, `wait` and `notify` refuse
+    ///   to run) until [`reacquire`](ConditionGuard::reacquire) takes it back.
+    /// - Cancelled *after* a notification reached it: it re-takes the lock shielded from
+    ///   the cancellation (as AnyIO does) and returns `Ok` holding it; the cancellation
+    ///   then ends the body at its next checkpoint. The notification is never lost: a
+    ///   wait dropped from outside anyio before it could return passes it on to the next
+    ///   waiter.
     ///
     /// # Errors
     ///
@@ -337,7 +350,65 @@ impl<'a> ConditionGuard<'a> {
         Ok(())
     }
 
+    /// Whether this guard holds the condition's lock: true unless a
+    /// [`wait`](ConditionGuard::wait) was interrupted before it was notified.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let condition = anyio::Condition::new();
+    /// let guard = condition.acquire_nowait().unwrap();
+    /// assert!(guard.holds_lock());
+    /// ```
+    pub fn holds_lock(&self) -> bool {
+        self.lock.is_some()
+    }
+
+    /// Takes the lock back after an interrupted [`wait`](ConditionGuard::wait); returns
+    /// at once if this guard holds it.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Lock::acquire`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`Lock::acquire`]: cancelled, the guard still does not hold the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let condition = anyio::Condition::new();
+    /// let mut guard = condition.acquire().await?;
+    /// assert!(anyio::move_on_after(0.001, guard.wait()).await.is_none());
+    /// assert!(!guard.holds_lock());
+    /// guard.reacquire().await?;
+    /// assert!(guard.holds_lock() && condition.locked());
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
+    pub async fn reacquire(&mut self) -> Result<()> {
+        if self.lock.is_none() {
+            self.lock = Some(self.condition.lock.acquire().await?);
+        }
+        Ok(())
+    }
+
+    #[track_caller]
+    fn assert_holds_lock(&self, what: &str) {
+        assert!(
+            self.lock.is_some(),
+            "ConditionGuard::{what} on a guard whose wait was interrupted: it no longer holds \
+             the lock; call reacquire().await first"
+        );
+    }
+
     /// Wakes up to `n` waiters.
+    ///
+    /// # Panics
+    ///
+    /// Panics if this guard lost the lock to an interrupted wait (see
+    /// [`reacquire`](ConditionGuard::reacquire)).
     ///
     /// # Examples
     ///
@@ -346,11 +417,17 @@ impl<'a> ConditionGuard<'a> {
     /// let guard = condition.acquire_nowait().unwrap();
     /// guard.notify(2); // wakes up to two waiters (none here)
     /// ```
+    #[track_caller]
     pub fn notify(&self, n: usize) {
+        self.assert_holds_lock("notify");
         self.condition.notify_held(n);
     }
 
     /// Wakes every waiter.
+    ///
+    /// # Panics
+    ///
+    /// As for [`notify`](ConditionGuard::notify).
     ///
     /// # Examples
     ///
@@ -359,7 +436,9 @@ impl<'a> ConditionGuard<'a> {
     /// let guard = condition.acquire_nowait().unwrap();
     /// guard.notify_all();
     /// ```
+    #[track_caller]
     pub fn notify_all(&self) {
+        self.assert_holds_lock("notify_all");
         self.condition.notify_held(usize::MAX);
     }
 }
@@ -375,7 +454,9 @@ impl fmt::Debug for ConditionGuard<'_> {
 enum Stage<'a> {
     Start,
     Waiting(usize),
-    Reacquiring(Acquire<'a>),
+    /// Notified: re-taking the lock, shielded from cancellation (AnyIO does the same), so
+    /// that a notified waiter always returns holding the lock.
+    Reacquiring(Pin<Box<CancelScopeRun<Acquire<'a>>>>),
     Done,
 }
 
@@ -435,10 +516,12 @@ impl Future for ConditionWait<'_, '_> {
                     {
                         return Poll::Pending;
                     }
-                    this.stage = Stage::Reacquiring(condition.lock.acquire());
+                    this.stage =
+                        Stage::Reacquiring(Box::pin(shielded(condition.lock.acquire())));
                 }
                 Stage::Reacquiring(acquire) => {
-                    let result = std::task::ready!(Pin::new(acquire).poll(cx));
+                    let result = std::task::ready!(acquire.as_mut().poll(cx))
+                        .expect("a shielded scope is never cancelled from outside");
                     this.stage = Stage::Done;
                     return Poll::Ready(result.map(|lock| this.guard.lock = Some(lock)));
                 }
@@ -450,13 +533,22 @@ impl Future for ConditionWait<'_, '_> {
 
 impl Drop for ConditionWait<'_, '_> {
     fn drop(&mut self) {
-        if let Stage::Waiting(key) = self.stage {
-            let condition = self.guard.condition;
-            let withdrawn = condition.lock_waiters().withdraw(key);
-            if let Withdrawn::Granted(()) = withdrawn {
-                // Notified but gone: the notification goes to the next waiter.
+        let condition = self.guard.condition;
+        match std::mem::replace(&mut self.stage, Stage::Done) {
+            Stage::Waiting(key) => {
+                let withdrawn = condition.lock_waiters().withdraw(key);
+                if let Withdrawn::Granted(()) = withdrawn {
+                    // Notified but gone: the notification goes to the next waiter.
+                    condition.notify_held(1);
+                }
+            }
+            Stage::Reacquiring(acquire) => {
+                // Notified, but dropped before it could return (only a drop from outside
+                // anyio gets here: the re-take is shielded): pass the notification on.
+                drop(acquire);
                 condition.notify_held(1);
             }
+            Stage::Start | Stage::Done => {}
         }
     }
 }

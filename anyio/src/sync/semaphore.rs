@@ -68,7 +68,17 @@ pub struct SemaphoreStatistics {
 }
 
 impl Semaphore {
-    /// A semaphore with `initial_value` free slots and no maximum.
+    /// The largest value a semaphore can hold (`usize::MAX / 2`: one bit of the counter
+    /// marks a non-empty wait queue).
+    pub const MAX_VALUE: usize = usize::MAX >> 1;
+
+    /// A semaphore with `initial_value` free slots and no maximum other than
+    /// [`MAX_VALUE`](Semaphore::MAX_VALUE).
+    ///
+    /// # Panics
+    ///
+    /// Panics if `initial_value` exceeds [`Semaphore::MAX_VALUE`] (see
+    /// [`with_max_value`](Semaphore::with_max_value) for a fallible constructor).
     ///
     /// # Examples
     ///
@@ -76,7 +86,12 @@ impl Semaphore {
     /// static SLOTS: anyio::Semaphore = anyio::Semaphore::new(4);
     /// assert_eq!(SLOTS.value(), 4);
     /// ```
+    #[track_caller]
     pub const fn new(initial_value: usize) -> Semaphore {
+        assert!(
+            initial_value <= Semaphore::MAX_VALUE,
+            "Semaphore::new: the initial value exceeds Semaphore::MAX_VALUE (usize::MAX / 2)"
+        );
         Semaphore {
             state: AtomicUsize::new(initial_value << 1),
             max_value: None,
@@ -89,7 +104,8 @@ impl Semaphore {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Other`] if `initial_value > max_value`.
+    /// [`ErrorKind::Other`] if `initial_value > max_value`, or if `max_value` exceeds
+    /// [`Semaphore::MAX_VALUE`].
     ///
     /// # Examples
     ///
@@ -101,6 +117,16 @@ impl Semaphore {
     /// assert_eq!(slots.value(), 2);
     /// ```
     pub fn with_max_value(initial_value: usize, max_value: usize) -> Result<Semaphore> {
+        if max_value > Semaphore::MAX_VALUE {
+            return Err(Error::new(
+                ErrorKind::Other,
+                format!(
+                    "a semaphore's max value ({max_value}) cannot exceed Semaphore::MAX_VALUE \
+                     ({})",
+                    Semaphore::MAX_VALUE
+                ),
+            ));
+        }
         if initial_value > max_value {
             return Err(Error::new(
                 ErrorKind::Other,
@@ -176,7 +202,8 @@ impl Semaphore {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Other`] if the value would exceed the max value; nothing changes.
+    /// [`ErrorKind::Other`] if the value would exceed the max value (or
+    /// [`Semaphore::MAX_VALUE`]); nothing changes.
     ///
     /// # Examples
     ///
@@ -284,9 +311,7 @@ impl Semaphore {
     fn release_checked(&self, check_max: bool) -> Result<()> {
         let mut state = self.state.load(Ordering::Acquire);
         while state & QUEUED == 0 {
-            if check_max {
-                self.check_max(state >> 1)?;
-            }
+            self.check_room(state >> 1, check_max)?;
             match self.state.compare_exchange_weak(
                 state,
                 state + ONE,
@@ -307,11 +332,17 @@ impl Semaphore {
         Ok(())
     }
 
-    fn check_max(&self, value: usize) -> Result<()> {
-        match self.max_value {
+    /// Whether one more slot fits: under the max value if `check_max`, and always under
+    /// `MAX_VALUE` (beyond it the counter would overflow into the queue bit).
+    fn check_room(&self, value: usize, check_max: bool) -> Result<()> {
+        match self.max_value.filter(|_| check_max) {
             Some(max) if value >= max => Err(Error::new(
                 ErrorKind::Other,
                 format!("releasing would raise the semaphore above its max value ({max})"),
+            )),
+            _ if value >= Semaphore::MAX_VALUE => Err(Error::new(
+                ErrorKind::Other,
+                "releasing would raise the semaphore above Semaphore::MAX_VALUE",
             )),
             _ => Ok(()),
         }
@@ -332,9 +363,7 @@ impl Semaphore {
             return Ok(Some(waker));
         }
         let state = self.state.load(Ordering::Acquire);
-        if check_max {
-            self.check_max(state >> 1)?;
-        }
+        self.check_room(state >> 1, check_max)?;
         let queued = if waiters.is_empty() { 0 } else { QUEUED };
         // Under the mutex with QUEUED set nobody else changes the state; without it, only
         // lock-free takes can (they lower the value), so add rather than store.
