@@ -41,3 +41,5 @@ pub fn count(counter: &AtomicUsize) -> usize {
 pub fn fail(message: &'static str) -> anyio::Error {
     anyio::Error::new(anyio::ErrorKind::Other, message)
 }
+
+pub mod cancel_points;

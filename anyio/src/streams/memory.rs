@@ -687,16 +687,15 @@ impl<T> Drop for MemorySend<'_, T> {
 /// use futures_lite::StreamExt;
 ///
 /// # anyio::run(async {
-/// let (tx, mut rx) = anyio::create_memory_object_stream::<u32>(4);
-/// for n in 1..=3 {
+/// let (tx, rx) = anyio::create_memory_object_stream::<u32>(4);
+/// for n in 1..=4 {
 ///     tx.send_nowait(n).unwrap();
 /// }
 /// drop(tx);
-/// let mut total = 0;
-/// while let Some(n) = rx.next().await {
-///     total += n; // `Stream`: ends at the end of the stream
-/// }
-/// assert_eq!(total, 6);
+/// assert_eq!(rx.next().await, Some(1)); // ends with `None` at the end of the stream
+/// // Or as a `Stream`, with its combinators:
+/// let rest: Vec<u32> = rx.map(|n| n * 10).collect().await;
+/// assert_eq!(rest, [20, 30, 40]);
 /// # });
 /// ```
 pub struct MemoryObjectReceiveStream<T> {

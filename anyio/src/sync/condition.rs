@@ -516,8 +516,7 @@ impl Future for ConditionWait<'_, '_> {
                     {
                         return Poll::Pending;
                     }
-                    this.stage =
-                        Stage::Reacquiring(Box::pin(shielded(condition.lock.acquire())));
+                    this.stage = Stage::Reacquiring(Box::pin(shielded(condition.lock.acquire())));
                 }
                 Stage::Reacquiring(acquire) => {
                     let result = std::task::ready!(acquire.as_mut().poll(cx))

@@ -148,6 +148,10 @@ pub(crate) fn close_children(group: &TaskGroup<'_>) {
 pub(crate) struct Failures {
     pub(crate) errors: Vec<Error>,
     pub(crate) panic: Option<Box<dyn Any + Send + 'static>>,
+    /// A child was dropped by a cancellation: like a body that was, the group then
+    /// delivers that cancellation instead of completing (as a Trio nursery re-raises
+    /// its children's `Cancelled`).
+    pub(crate) child_cancelled: bool,
 }
 
 /// Scratch lists of the run future, kept to avoid allocating on every poll.
@@ -233,7 +237,8 @@ pub(crate) fn poll_children(
             free.push(key);
             finished_keys.push(key);
             match outcome {
-                ChildOutcome::Done | ChildOutcome::Cancelled => {}
+                ChildOutcome::Done => {}
+                ChildOutcome::Cancelled => failures.child_cancelled = true,
                 ChildOutcome::Failed(error) => {
                     failures.errors.push(error);
                     scope.cancel(CancelOrigin::Explicit, None);

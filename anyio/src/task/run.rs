@@ -233,7 +233,7 @@ where
                 && this.failures.errors.is_empty()
                 && cancelled
                 && !scope.is_delivering()
-                && (*this.body_cancelled || *this.waited)
+                && (*this.body_cancelled || *this.waited || this.failures.child_cancelled)
             {
                 // Cancelled from outside: stay pending so that the delivering scope drops
                 // the group and the code after it does not run.
