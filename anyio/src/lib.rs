@@ -85,11 +85,13 @@ pub use streams::memory::{
     MemoryObjectReceiveStream, MemoryObjectSendStream, MemoryObjectStreamStatistics, SendError,
     create_memory_object_stream, create_unbounded_memory_object_stream,
 };
+#[allow(deprecated)]
+pub use sync::Acquire;
 pub use sync::{
-    Acquire, Borrower, CapacityLimiter, CapacityLimiterStatistics, Condition, ConditionGuard,
+    Borrower, CapacityLimiter, CapacityLimiterStatistics, Condition, ConditionGuard,
     ConditionStatistics, ConditionWait, Event, EventStatistics, EventWait, LimiterAcquire,
-    LimiterGuard, Lock, LockGuard, LockStatistics, ResourceGuard, ResourceGuardToken, Semaphore,
-    SemaphoreAcquire, SemaphoreGuard, SemaphoreStatistics,
+    LimiterGuard, Lock, LockAcquire, LockGuard, LockStatistics, ResourceGuard, ResourceGuardToken,
+    Semaphore, SemaphoreAcquire, SemaphoreGuard, SemaphoreStatistics,
 };
 pub use task::{
     TaskGroup, TaskGroupRun, TaskInfo, TaskOutput, TaskStatus, WaitAllTasksBlocked,

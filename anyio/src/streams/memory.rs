@@ -166,7 +166,7 @@ impl<T> ChannelInner<T> {
 
     /// Whether [`place`](ChannelInner::place) would succeed.
     fn has_room(&self) -> bool {
-        self.buffer.len() < self.max_buffer_size || self.receivers.first_live().is_some()
+        self.buffer.len() < self.max_buffer_size || self.receivers.has_live()
     }
 
     /// An item handed to a receiver that went away before taking it: to the next live

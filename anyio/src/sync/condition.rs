@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
 
-use super::lock::{Acquire, Lock, LockGuard, LockStatistics};
+use super::lock::{Lock, LockAcquire, LockGuard, LockStatistics};
 use super::waiters::{WaitQueue, Withdrawn, wake_all};
 use crate::cancel::CancelScopeRun;
 use crate::cancel::scope::shielded;
@@ -456,7 +456,7 @@ enum Stage<'a> {
     Waiting(usize),
     /// Notified: re-taking the lock, shielded from cancellation (AnyIO does the same), so
     /// that a notified waiter always returns holding the lock.
-    Reacquiring(Pin<Box<CancelScopeRun<Acquire<'a>>>>),
+    Reacquiring(Pin<Box<CancelScopeRun<LockAcquire<'a>>>>),
     Done,
 }
 

@@ -128,8 +128,8 @@ impl Lock {
     /// assert!(!lock.locked());
     /// # anyio::Result::Ok(()) }).unwrap();
     /// ```
-    pub fn acquire(&self) -> Acquire<'_> {
-        Acquire {
+    pub fn acquire(&self) -> LockAcquire<'_> {
+        LockAcquire {
             lock: self,
             key: None,
         }
@@ -348,26 +348,26 @@ impl fmt::Debug for Lock {
 /// ```
 /// # anyio::run(async {
 /// let lock = anyio::Lock::new();
-/// let acquire: anyio::Acquire<'_> = lock.acquire();
+/// let acquire: anyio::LockAcquire<'_> = lock.acquire();
 /// let _guard = acquire.await?;
 /// # anyio::Result::Ok(()) }).unwrap();
 /// ```
 #[must_use = "futures do nothing unless awaited"]
-pub struct Acquire<'a> {
+pub struct LockAcquire<'a> {
     lock: &'a Lock,
     /// The waiter's slot once it has parked.
     key: Option<usize>,
 }
 
-impl fmt::Debug for Acquire<'_> {
+impl fmt::Debug for LockAcquire<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Acquire")
+        f.debug_struct("LockAcquire")
             .field("waiting", &self.key.is_some())
             .finish()
     }
 }
 
-impl<'a> Future for Acquire<'a> {
+impl<'a> Future for LockAcquire<'a> {
     type Output = Result<LockGuard<'a>>;
 
     #[inline]
@@ -410,7 +410,7 @@ impl<'a> Future for Acquire<'a> {
     }
 }
 
-impl Drop for Acquire<'_> {
+impl Drop for LockAcquire<'_> {
     #[inline]
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
@@ -419,7 +419,7 @@ impl Drop for Acquire<'_> {
     }
 }
 
-impl Acquire<'_> {
+impl LockAcquire<'_> {
     /// Leaves the queue, passing on a lock that was already handed over.
     #[cold]
     fn withdraw(&self, key: usize) {
@@ -485,3 +485,7 @@ impl Drop for LockGuard<'_> {
         self.lock.release();
     }
 }
+
+/// The former name of [`LockAcquire`], kept so that code written against it compiles.
+#[deprecated(note = "renamed LockAcquire, beside SemaphoreAcquire and LimiterAcquire")]
+pub type Acquire<'a> = LockAcquire<'a>;

@@ -19,6 +19,8 @@ pub use event::{Event, EventStatistics, EventWait};
 pub use limiter::{
     Borrower, CapacityLimiter, CapacityLimiterStatistics, LimiterAcquire, LimiterGuard,
 };
-pub use lock::{Acquire, Lock, LockGuard, LockStatistics};
+#[allow(deprecated)]
+pub use lock::Acquire;
+pub use lock::{Lock, LockAcquire, LockGuard, LockStatistics};
 pub use resource_guard::{ResourceGuard, ResourceGuardToken};
 pub use semaphore::{Semaphore, SemaphoreAcquire, SemaphoreGuard, SemaphoreStatistics};

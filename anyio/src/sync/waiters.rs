@@ -12,6 +12,12 @@
 //! and must not swallow the resource) but leaves them queued until their drop unlinks
 //! them. That is AnyIO's rule: a cancel that came first wins over a hand-off; a hand-off
 //! that came first wins over a later cancel.
+//!
+//! A skipped waiter is woken (once per skip): cancellation is not monotonic (a shield
+//! raised above it lifts it), so a waiter passed over while cancelled may find itself
+//! live again before anything polled it; woken, it looks at the resource again instead
+//! of staying parked beside a free one. Still cancelled, it is simply dropped there (the
+//! delivery protocol's rule 3, `cancel/deliver.rs`).
 
 use std::sync::Arc;
 use std::task::Waker;
@@ -37,6 +43,8 @@ enum Slot<P, G> {
         payload: P,
         waker: Waker,
         scope: Option<Arc<ScopeState>>,
+        /// Woken because a grant skipped it; cleared when its owner polls again.
+        skip_woken: bool,
         prev: usize,
         next: usize,
     },
@@ -77,6 +85,7 @@ impl<P, G> WaitQueue<P, G> {
             payload,
             waker: waker.clone(),
             scope: context::current_scope(),
+            skip_woken: false,
             prev: self.tail,
             next: NIL,
         };
@@ -109,10 +118,15 @@ impl<P, G> WaitQueue<P, G> {
                 Slot::Granted(grant) => Some(grant),
                 _ => unreachable!(),
             },
-            Slot::Queued { waker: parked, .. } => {
+            Slot::Queued {
+                waker: parked,
+                skip_woken,
+                ..
+            } => {
                 if !parked.will_wake(waker) {
                     parked.clone_from(waker);
                 }
+                *skip_woken = false;
                 None
             }
             Slot::Vacant { .. } => unreachable!("a waiter polled a slot it does not own"),
@@ -131,19 +145,47 @@ impl<P, G> WaitQueue<P, G> {
         }
     }
 
-    /// The first queued waiter whose scope is not cancelled.
-    pub(crate) fn first_live(&self) -> Option<usize> {
+    /// The first queued waiter whose scope is not cancelled, to grant something to;
+    /// wakes the cancelled waiters it passes over (see the module docs).
+    pub(crate) fn first_live(&mut self) -> Option<usize> {
+        let mut key = self.head;
+        while key != NIL {
+            let Slot::Queued {
+                scope,
+                next,
+                waker,
+                skip_woken,
+                ..
+            } = &mut self.slots[key]
+            else {
+                unreachable!("the queue links queued slots only")
+            };
+            if !effectively_cancelled(scope.as_ref()) {
+                return Some(key);
+            }
+            if !*skip_woken {
+                // Wakers only schedule a task: none of them takes a primitive's mutex.
+                *skip_woken = true;
+                waker.wake_by_ref();
+            }
+            key = *next;
+        }
+        None
+    }
+
+    /// Whether a queued waiter's scope is not cancelled (a query: wakes nobody).
+    pub(crate) fn has_live(&self) -> bool {
         let mut key = self.head;
         while key != NIL {
             let Slot::Queued { scope, next, .. } = &self.slots[key] else {
                 unreachable!("the queue links queued slots only")
             };
             if !effectively_cancelled(scope.as_ref()) {
-                return Some(key);
+                return true;
             }
             key = *next;
         }
-        None
+        false
     }
 
     /// The payload of a queued waiter.

@@ -169,6 +169,7 @@ impl<'env> TaskGroup<'env> {
     /// assert!(result.is_ok());
     /// # });
     /// ```
+    #[track_caller]
     pub fn start_soon<F>(&self, future: F)
     where
         F: Future + Send + 'env,
@@ -185,6 +186,7 @@ impl<'env> TaskGroup<'env> {
     /// # Panics
     ///
     /// Panics if the group has already finished.
+    #[track_caller]
     pub fn start_soon_named<F>(&self, name: impl Into<Cow<'static, str>>, future: F)
     where
         F: Future + Send + 'env,
@@ -193,6 +195,24 @@ impl<'env> TaskGroup<'env> {
         if let Err(error) = self.add_local(name.into(), future) {
             panic!("{error}");
         }
+    }
+
+    /// Like [`start_soon_named`](TaskGroup::start_soon_named), but returns an error
+    /// instead of panicking.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::ClosedResource`] if the group has already finished.
+    pub fn try_start_soon_named<F>(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        future: F,
+    ) -> Result<()>
+    where
+        F: Future + Send + 'env,
+        F::Output: TaskOutput,
+    {
+        self.add_local(name.into(), future)
     }
 
     /// Like [`start_soon`](TaskGroup::start_soon), but returns an error instead of
@@ -245,14 +265,44 @@ impl<'env> TaskGroup<'env> {
     /// assert_eq!(total.load(Ordering::Relaxed), 10);
     /// # });
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F)
     where
         F: Future + Send + 'static,
         F::Output: TaskOutput,
     {
-        if let Err(error) = self.try_spawn_named(std::any::type_name::<F>(), future) {
+        if let Err(error) = self.try_spawn(future) {
             panic!("{error}");
         }
+    }
+
+    /// Like [`spawn`](TaskGroup::spawn), with a task name.
+    ///
+    /// # Panics
+    ///
+    /// As for [`spawn`](TaskGroup::spawn).
+    #[track_caller]
+    pub fn spawn_named<F>(&self, name: impl Into<Cow<'static, str>>, future: F)
+    where
+        F: Future + Send + 'static,
+        F::Output: TaskOutput,
+    {
+        if let Err(error) = self.try_spawn_named(name, future) {
+            panic!("{error}");
+        }
+    }
+
+    /// Like [`spawn`](TaskGroup::spawn), returning an error instead of panicking.
+    ///
+    /// # Errors
+    ///
+    /// As for [`try_spawn_named`](TaskGroup::try_spawn_named).
+    pub fn try_spawn<F>(&self, future: F) -> Result<()>
+    where
+        F: Future + Send + 'static,
+        F::Output: TaskOutput,
+    {
+        self.try_spawn_named(std::any::type_name::<F>(), future)
     }
 
     /// Like [`spawn`](TaskGroup::spawn), with a task name, returning an error instead of

@@ -1,0 +1,77 @@
+//! The public names, listed: removing or renaming one fails to build here. A name added
+//! to the crate belongs in this list too (see the review checklist in the README).
+#![allow(unused_imports, deprecated)]
+
+// The crate root (AnyIO's top-level names).
+use anyio::{
+    Acquire, Borrower, BoxError, Builder, CancelScope, CancelScopeRun, CapacityLimiter,
+    CapacityLimiterStatistics, Condition, ConditionGuard, ConditionStatistics, ConditionWait,
+    Error, ErrorKind, Event, EventStatistics, EventWait, FailAfter, IntoDuration, LimiterAcquire,
+    LimiterGuard, Lock, LockAcquire, LockGuard, LockStatistics, MemoryObjectReceiveStream,
+    MemoryObjectSendStream, MemoryObjectStreamStatistics, MoveOnAfter, ResourceGuard,
+    ResourceGuardToken, Result, Runtime, Semaphore, SemaphoreAcquire, SemaphoreGuard,
+    SemaphoreStatistics, SendError, Sleep, TaskGroup, TaskGroupRun, TaskInfo, TaskOutput,
+    TaskStatus, TypedAttribute, TypedAttributeProvider, TypedAttributes, WaitAllTasksBlocked,
+    WithCleanup, create_memory_object_stream, create_unbounded_memory_object_stream,
+    current_effective_deadline, current_time, fail_after, fail_after_with_reason, fail_at,
+    get_current_task, get_running_tasks, main, move_on_after, move_on_at, run, sleep,
+    sleep_forever, sleep_until, task_group, test, wait_all_tasks_blocked, with_cleanup,
+};
+// Namespaces AnyIO users already type.
+use anyio::abc::{
+    AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, DEFAULT_MAX_BYTES, Listener,
+    ObjectReceiveStream, ObjectSendStream, ObjectStream,
+};
+use anyio::lowlevel::{
+    Checkpoint, cancel_shielded_checkpoint, checkpoint, checkpoint_if_cancelled, is_cancelled,
+};
+use anyio::streams::buffered::{BufferedByteReceiveStream, BufferedByteStream};
+use anyio::streams::file::{FileDescriptor, FilePath, FileReadStream, FileWriteStream, SeekFrom};
+use anyio::streams::io::ByteStreamIo;
+use anyio::streams::memory::{MemoryNext, MemoryReceive, MemorySend};
+use anyio::streams::multi_listener::MultiListener;
+use anyio::streams::object_bytes::{
+    MemoryByteStream, ObjectByteReceiveStream, ObjectByteSendStream, memory_byte_stream_pair,
+};
+use anyio::streams::stapled::{StapledByteStream, StapledObjectStream};
+use anyio::streams::text::{TextReceiveStream, TextSendStream, TextStream};
+
+/// Methods of the main handles, named as values: renaming one fails to build.
+#[::core::prelude::v1::test]
+fn method_names_are_stable() {
+    let _ = (
+        CancelScope::new,
+        CancelScope::with_deadline,
+        CancelScope::shielded,
+    );
+    let _ = (
+        CancelScope::cancel,
+        CancelScope::cancel_called,
+        CancelScope::cancelled_caught,
+    );
+    let _ = (
+        CancelScope::deadline,
+        CancelScope::set_deadline,
+        CancelScope::shield,
+    );
+    let _ = (CancelScope::set_shield, CancelScope::cancel_reason);
+    let _ = (
+        Semaphore::new,
+        Semaphore::with_max_value,
+        Semaphore::MAX_VALUE,
+    );
+    let _ = (
+        Lock::new,
+        Lock::acquire_nowait,
+        Lock::locked,
+        Lock::statistics,
+    );
+    let _ = (Event::new, Event::set, Event::is_set, Event::statistics);
+    let _ = (
+        ConditionGuard::holds_lock,
+        ConditionGuard::notify,
+        ConditionGuard::notify_all,
+    );
+    let _ = TaskGroup::cancel_scope;
+    let _ = TaskGroup::cancel;
+}
