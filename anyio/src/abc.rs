@@ -31,6 +31,11 @@ pub use crate::typed_attr::{TypedAttribute, TypedAttributes};
 pub trait AsyncResource {
     /// Closes the resource. Later operations on it fail with
     /// [`ErrorKind::ClosedResource`]; closing again does nothing.
+    ///
+    /// # Cancel safety
+    ///
+    /// Depends on the implementation (see the implementing type's documentation): a close
+    /// cancelled or dropped halfway may leave the resource partly closed.
     async fn aclose(&mut self) -> Result<()>;
 }
 
@@ -70,6 +75,13 @@ pub trait ObjectReceiveStream<T>: AsyncResource + TypedAttributeProvider {
     /// [`ErrorKind::EndOfStream`] when the peer closed its end;
     /// [`ErrorKind::ClosedResource`] if this end was closed;
     /// [`ErrorKind::BrokenResource`] if the stream broke.
+    ///
+    /// # Cancel safety
+    ///
+    /// Depends on the implementation (see the implementing type's documentation). A
+    /// cancel-safe one loses no object when a receive is cancelled or dropped before it
+    /// returned it, as
+    /// [`MemoryObjectReceiveStream::receive`](crate::MemoryObjectReceiveStream::receive).
     async fn receive(&mut self) -> Result<T>;
 }
 
@@ -97,6 +109,12 @@ pub trait ObjectSendStream<T>: AsyncResource + TypedAttributeProvider {
     ///
     /// [`ErrorKind::ClosedResource`] if this end was closed;
     /// [`ErrorKind::BrokenResource`] if the peer is gone or the stream broke.
+    ///
+    /// # Cancel safety
+    ///
+    /// Depends on the implementation (see the implementing type's documentation), which
+    /// says whether a cancelled send may still deliver its item;
+    /// [`MemoryObjectSendStream::send`](crate::MemoryObjectSendStream::send) never does.
     async fn send(&mut self, item: T) -> Result<()>;
 }
 
@@ -118,6 +136,10 @@ pub trait ObjectSendStream<T>: AsyncResource + TypedAttributeProvider {
 /// ```
 pub trait ObjectStream<T>: ObjectReceiveStream<T> + ObjectSendStream<T> {
     /// Tells the peer no more objects will come, keeping the receiving direction open.
+    ///
+    /// # Cancel safety
+    ///
+    /// Depends on the implementation (see the implementing type's documentation).
     async fn send_eof(&mut self) -> Result<()>;
 }
 
@@ -143,6 +165,12 @@ pub trait ByteReceiveStream: AsyncResource + TypedAttributeProvider {
     ///
     /// [`ErrorKind::EndOfStream`] when the peer closed its end; an
     /// [`ErrorKind::Io`]`(InvalidInput)` error if `max_bytes` is 0.
+    ///
+    /// # Cancel safety
+    ///
+    /// Depends on the implementation (see the implementing type's documentation). A
+    /// cancel-safe one loses no bytes when a receive is cancelled or dropped before it
+    /// returned them: they come with the next receive.
     async fn receive(&mut self, max_bytes: usize) -> Result<Vec<u8>>;
 }
 
@@ -162,6 +190,12 @@ pub trait ByteReceiveStream: AsyncResource + TypedAttributeProvider {
 /// ```
 pub trait ByteSendStream: AsyncResource + TypedAttributeProvider {
     /// Sends all of `data`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Depends on the implementation (see the implementing type's documentation). Unless
+    /// it says otherwise, a send cancelled or dropped halfway may have sent part of `data`,
+    /// and how much is not reported.
     async fn send(&mut self, data: &[u8]) -> Result<()>;
 }
 
@@ -182,6 +216,10 @@ pub trait ByteSendStream: AsyncResource + TypedAttributeProvider {
 /// ```
 pub trait ByteStream: ByteReceiveStream + ByteSendStream {
     /// Tells the peer no more bytes will come, keeping the receiving direction open.
+    ///
+    /// # Cancel safety
+    ///
+    /// Depends on the implementation (see the implementing type's documentation).
     async fn send_eof(&mut self) -> Result<()>;
 }
 
@@ -234,6 +272,13 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
     type Stream;
 
     /// Waits for the next connection.
+    ///
+    /// # Cancel safety
+    ///
+    /// Depends on the implementation (see the implementing type's documentation). A
+    /// cancel-safe one loses no connection when an accept is cancelled or dropped;
+    /// [`MultiListener`](crate::streams::multi_listener::MultiListener) needs this of its
+    /// listeners.
     async fn accept(&mut self) -> Result<Self::Stream>;
 
     /// Accepts connections until accepting fails, running `handler` on each in a task of
@@ -243,6 +288,12 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
     /// # Errors
     ///
     /// The error that stopped accepting, or the handlers' failures.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`TaskGroup::run`]: cancelled, the accept in progress is dropped at its
+    /// suspension point (losing what `accept` loses then), and the running handlers are
+    /// cancelled and waited for. Dropped from outside, the handlers are dropped at once.
     async fn serve<H, F>(&mut self, handler: H) -> Result<()>
     where
         H: Fn(Self::Stream) -> F,

@@ -34,7 +34,8 @@ pub fn is_cancelled() -> bool {
 ///
 /// # Cancel safety
 ///
-/// Holds no data; dropping it is always fine.
+/// Holds no data: in a cancelled scope this is where the body is dropped, and dropping
+/// it from outside has no effect beyond the yield not happening.
 ///
 /// # Examples
 ///
@@ -53,6 +54,11 @@ pub fn checkpoint() -> Checkpoint {
 /// Ends the body here if the task is cancelled; otherwise returns at once, without
 /// yielding.
 ///
+/// # Cancel safety
+///
+/// Holds no data: in a cancelled scope this is where the body is dropped, and dropping
+/// it from outside has no effect.
+///
 /// # Examples
 ///
 /// ```
@@ -69,6 +75,11 @@ pub fn checkpoint_if_cancelled() -> Checkpoint {
 
 /// Yields to the scheduler once, and is never where a cancellation ends the body (it
 /// waits as shielded work).
+///
+/// # Cancel safety
+///
+/// Holds no data. A cancelled scope waits for this yield and drops the body at its next
+/// checkpoint after it; dropping it from outside has no effect.
 ///
 /// # Examples
 ///
@@ -101,6 +112,10 @@ enum CheckpointKind {
 
 /// The future of [`checkpoint`], [`checkpoint_if_cancelled`] and
 /// [`cancel_shielded_checkpoint`].
+///
+/// # Cancel safety
+///
+/// As for the function that returned it.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Checkpoint {

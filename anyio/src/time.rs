@@ -129,6 +129,10 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 
 /// Waits until cancelled.
 ///
+/// # Cancel safety
+///
+/// As for [`sleep`]: holds no data; a cancellation (or a drop) is the only way it ends.
+///
 /// # Examples
 ///
 /// ```
@@ -141,6 +145,10 @@ pub fn sleep_forever() -> Sleep {
 }
 
 /// The future returned by [`sleep`], [`sleep_until`] and [`sleep_forever`].
+///
+/// # Cancel safety
+///
+/// As for [`sleep`].
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {

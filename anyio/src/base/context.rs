@@ -5,7 +5,7 @@
 //! that moves to another thread finds that thread's context set by the root that polls
 //! it. All of it lives in one thread-local, so a poll pays for one lookup.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -33,8 +33,10 @@ struct Context {
     /// Set when a `wait_all_tasks_blocked` future is polled; each activity unit saves,
     /// clears and folds it back, to learn whether it polled a waiter.
     waiter_polled: Cell<bool>,
-    /// This thread's activity counter, read by `wait_all_tasks_blocked`.
-    activity: Cell<Option<Arc<ActivityCounter>>>,
+    /// This thread's activity counter, read by `wait_all_tasks_blocked` through the
+    /// registry of each runtime the thread serves. One per thread, for the thread's
+    /// life, created when it first enters a runtime.
+    activity: OnceCell<Arc<ActivityCounter>>,
 }
 
 thread_local! {
@@ -46,7 +48,7 @@ thread_local! {
             task: Cell::new(None),
             budget: Cell::new(coop::UNCONSTRAINED),
             waiter_polled: Cell::new(false),
-            activity: Cell::new(None),
+            activity: OnceCell::new(),
         }
     };
 }
@@ -169,20 +171,21 @@ pub(crate) struct TaskEnter<'a> {
     slot: &'a mut Option<Arc<dyn TaskIdentity>>,
     previous_id: u64,
     previous_budget: u16,
-    _activity: Activity,
+    /// As in `Activity` (which this inlines, to touch the thread-local once per poll).
+    saved_waiter: bool,
 }
 
 impl<'a> TaskEnter<'a> {
     /// Enters task `id`, whose identity is in `slot`.
     #[inline]
     pub(crate) fn new(id: u64, slot: &'a mut Option<Arc<dyn TaskIdentity>>) -> TaskEnter<'a> {
-        let _activity = Activity::new();
         let identity = slot.take();
-        let (previous_id, previous_budget, previous) = CONTEXT.with(|cx| {
+        let (previous_id, previous_budget, previous, saved_waiter) = CONTEXT.with(|cx| {
             (
                 cx.task_id.replace(id),
                 cx.budget.replace(coop::BUDGET),
                 cx.task.replace(identity),
+                cx.begin_activity(),
             )
         });
         *slot = previous;
@@ -190,7 +193,7 @@ impl<'a> TaskEnter<'a> {
             slot,
             previous_id,
             previous_budget,
-            _activity,
+            saved_waiter,
         }
     }
 }
@@ -200,6 +203,7 @@ impl Drop for TaskEnter<'_> {
     fn drop(&mut self) {
         let previous = self.slot.take();
         let identity = CONTEXT.with(|cx| {
+            cx.end_activity(self.saved_waiter);
             cx.task_id.set(self.previous_id);
             cx.budget.set(self.previous_budget);
             cx.task.replace(previous)
@@ -231,32 +235,14 @@ impl ActivityCounter {
     }
 }
 
-/// Makes `counter` this thread's activity counter until the guard drops.
-pub(crate) fn enter_activity(counter: Arc<ActivityCounter>) -> ActivityGuard {
-    ActivityGuard {
-        previous: CONTEXT.with(|cx| cx.activity.replace(Some(counter))),
-    }
-}
-
-/// Restores the thread's previous activity counter on drop.
-pub(crate) struct ActivityGuard {
-    previous: Option<Arc<ActivityCounter>>,
-}
-
-impl Drop for ActivityGuard {
-    fn drop(&mut self) {
-        let previous = self.previous.take();
-        CONTEXT.with(|cx| cx.activity.set(previous));
-    }
+/// This thread's activity counter (created at the first call).
+pub(crate) fn thread_activity_counter() -> Arc<ActivityCounter> {
+    CONTEXT.with(|cx| cx.activity.get_or_init(Arc::default).clone())
 }
 
 /// Whether `counter` is this thread's activity counter.
 pub(crate) fn is_current_activity(counter: &Arc<ActivityCounter>) -> bool {
-    CONTEXT.with(|cx| {
-        peek(&cx.activity, |current| {
-            current.is_some_and(|c| Arc::ptr_eq(c, counter))
-        })
-    })
+    CONTEXT.with(|cx| cx.activity.get().is_some_and(|c| Arc::ptr_eq(c, counter)))
 }
 
 /// One unit of task activity (a task-root poll or a group-body poll). While it runs, its
@@ -270,39 +256,46 @@ pub(crate) struct Activity {
 impl Activity {
     #[inline]
     pub(crate) fn new() -> Activity {
-        let saved_waiter = CONTEXT.with(|cx| {
-            peek(&cx.activity, |counter| {
-                if let Some(counter) = counter {
-                    // Single writer: a load and a store suffice.
-                    let active = counter.active.load(Ordering::Relaxed);
-                    counter.active.store(active + 1, Ordering::Release);
-                }
-            });
-            cx.waiter_polled.replace(false)
-        });
-        Activity { saved_waiter }
+        Activity {
+            saved_waiter: CONTEXT.with(Context::begin_activity),
+        }
     }
 }
 
 impl Drop for Activity {
     #[inline]
     fn drop(&mut self) {
-        CONTEXT.with(|cx| {
-            let waiter = cx.waiter_polled.get();
-            peek(&cx.activity, |counter| {
-                if let Some(counter) = counter {
-                    // The poll is counted before the thread stops being active, so a
-                    // reader that sees it idle also sees the poll.
-                    if !waiter {
-                        let polls = counter.polls.load(Ordering::Relaxed);
-                        counter.polls.store(polls + 1, Ordering::Release);
-                    }
-                    let active = counter.active.load(Ordering::Relaxed);
-                    counter.active.store(active - 1, Ordering::Release);
-                }
-            });
-            cx.waiter_polled.set(self.saved_waiter || waiter);
-        });
+        CONTEXT.with(|cx| cx.end_activity(self.saved_waiter));
+    }
+}
+
+impl Context {
+    /// Starts an activity unit: marks the thread active; returns the saved waiter flag.
+    #[inline]
+    fn begin_activity(&self) -> bool {
+        if let Some(counter) = self.activity.get() {
+            // Single writer: a load and a store suffice.
+            let active = counter.active.load(Ordering::Relaxed);
+            counter.active.store(active + 1, Ordering::Release);
+        }
+        self.waiter_polled.replace(false)
+    }
+
+    /// Ends an activity unit started by `begin_activity`.
+    #[inline]
+    fn end_activity(&self, saved_waiter: bool) {
+        let waiter = self.waiter_polled.get();
+        if let Some(counter) = self.activity.get() {
+            // The poll is counted before the thread stops being active, so a reader
+            // that sees it idle also sees the poll.
+            if !waiter {
+                let polls = counter.polls.load(Ordering::Relaxed);
+                counter.polls.store(polls + 1, Ordering::Release);
+            }
+            let active = counter.active.load(Ordering::Relaxed);
+            counter.active.store(active - 1, Ordering::Release);
+        }
+        self.waiter_polled.set(saved_waiter || waiter);
     }
 }
 

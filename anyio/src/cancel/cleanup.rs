@@ -26,8 +26,10 @@ use crate::task::TaskOutput;
 ///
 /// # Cancel safety
 ///
-/// Dropped by something other than a cancel scope (e.g. a foreign `select!`), the body
-/// and the cleanup are simply dropped.
+/// Cancelled by a scope, the body is dropped at its suspension point and `cleanup` then
+/// runs to completion, shielded. Dropped by something other than a cancel scope (e.g. a
+/// foreign `select!`), the body and the cleanup are simply dropped: a cleanup not
+/// started never runs, and one under way is cut short.
 ///
 /// # Examples
 ///
@@ -71,6 +73,10 @@ where
 
 pin_project! {
     /// The future of [`with_cleanup`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`with_cleanup`].
     #[must_use = "futures do nothing unless awaited"]
     pub struct WithCleanup<F: Future, C> {
         #[pin]

@@ -19,7 +19,10 @@ use crate::time::IntoDuration;
 ///
 /// # Cancel safety
 ///
-/// The body is dropped at its first suspension point after the deadline.
+/// The body is dropped at its first suspension point after the deadline; that loses what
+/// the body's operations lose when dropped. An outer cancellation drops it the same way
+/// (this future then does not return); dropping this future from outside drops the body
+/// at once.
 ///
 /// # Examples
 ///
@@ -40,6 +43,10 @@ pub fn move_on_after<F: Future>(delay: impl IntoDuration, body: F) -> MoveOnAfte
 }
 
 /// Like [`move_on_after`], with an absolute deadline.
+///
+/// # Cancel safety
+///
+/// As for [`move_on_after`].
 ///
 /// # Examples
 ///
@@ -69,7 +76,10 @@ pub fn move_on_at<F: Future>(deadline: Instant, body: F) -> MoveOnAfter<F> {
 ///
 /// # Cancel safety
 ///
-/// The body is dropped at its first suspension point after the deadline.
+/// The body is dropped at its first suspension point after the deadline; that loses what
+/// the body's operations lose when dropped. An outer cancellation drops it the same way
+/// (this future then does not return); dropping this future from outside drops the body
+/// at once.
 ///
 /// # Examples
 ///
@@ -91,6 +101,10 @@ pub fn fail_after<F: Future>(delay: impl IntoDuration, body: F) -> FailAfter<F> 
 }
 
 /// Like [`fail_after`], with an absolute deadline.
+///
+/// # Cancel safety
+///
+/// As for [`fail_after`].
 pub fn fail_at<F: Future>(deadline: Instant, body: F) -> FailAfter<F> {
     let state = pooled_scope();
     state.set_deadline_quiet(Some(deadline));
@@ -102,6 +116,10 @@ pub fn fail_at<F: Future>(deadline: Instant, body: F) -> FailAfter<F> {
 }
 
 /// Like [`fail_after`]; `reason` appears in the timeout error's message.
+///
+/// # Cancel safety
+///
+/// As for [`fail_after`].
 ///
 /// # Examples
 ///
@@ -147,6 +165,10 @@ pub fn current_effective_deadline() -> Option<Instant> {
 
 pin_project! {
     /// The future of [`move_on_after`] and [`move_on_at`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`move_on_after`].
     #[must_use = "futures do nothing unless awaited"]
     pub struct MoveOnAfter<F> {
         #[pin]
@@ -170,6 +192,10 @@ enum Limit {
 
 pin_project! {
     /// The future of [`fail_after`], [`fail_at`] and [`fail_after_with_reason`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`fail_after`].
     #[must_use = "futures do nothing unless awaited"]
     pub struct FailAfter<F> {
         #[pin]

@@ -179,8 +179,10 @@ impl CancelScope {
     ///
     /// # Cancel safety
     ///
-    /// If an outer scope is cancelled, the returned future is dropped by that scope like
-    /// any other body; dropping it drops `body`.
+    /// Holds nothing of its own: a cancellation loses what `body`'s operations lose when
+    /// dropped. An outer scope's cancellation drops `body` at its next suspension point
+    /// and this future does not return (unless this scope is shielded: `body` then runs
+    /// on). Dropping this future from outside drops `body` at once, wherever it is.
     ///
     /// # Panics
     ///
@@ -237,6 +239,10 @@ fn recycle_scope(mut state: Arc<ScopeState>) {
 pin_project! {
     /// The future returned by [`CancelScope::run`]: resolves to `Some(output)` or, if the
     /// scope's cancellation ended the body, `None`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`CancelScope::run`].
     #[must_use = "futures do nothing unless awaited"]
     pub struct CancelScopeRun<F> {
         // `None` once finished (the state may then have gone back to the pool).

@@ -47,7 +47,7 @@ impl Armed {
 impl DeadlineTimer {
     /// At the scope's entry: a deadline already past cancels it, with no timer.
     pub(crate) fn check_on_entry(state: &ScopeState) {
-        if let Some(deadline) = state.deadline()
+        if let Some(deadline) = state.firing_deadline()
             && deadline <= Instant::now()
         {
             state.cancel(CancelOrigin::Deadline, None);
@@ -64,7 +64,7 @@ impl DeadlineTimer {
             self.disarm();
             return;
         }
-        let deadline = state.deadline();
+        let deadline = state.firing_deadline();
         if deadline != Some(armed.deadline()) {
             self.disarm();
             if deadline.is_some() {
@@ -86,7 +86,7 @@ impl DeadlineTimer {
         if self.armed.is_some() || state.cancel_called() {
             return false;
         }
-        let Some(deadline) = state.deadline() else {
+        let Some(deadline) = state.firing_deadline() else {
             return false;
         };
         if let Some(runtime) = crate::runtime::current_runtime() {

@@ -3,7 +3,7 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
-use crate::base::context::{self, ActivityCounter, ActivityGuard};
+use crate::base::context::{self, ActivityCounter};
 use crate::runtime::RuntimeShared;
 
 thread_local! {
@@ -31,17 +31,16 @@ pub(crate) fn in_runtime() -> bool {
     })
 }
 
-/// Makes this thread a thread of `runtime`, with an activity counter of its own, until
-/// the guard drops (which also removes the counter from the runtime).
+/// Makes this thread a thread of `runtime` until the guard drops: the runtime lists the
+/// thread's activity counter meanwhile (and forgets it after).
 pub(crate) fn enter(runtime: &Arc<RuntimeShared>) -> RuntimeGuard {
-    let counter = runtime.registry.new_activity_counter();
-    let activity = context::enter_activity(counter.clone());
+    let counter = context::thread_activity_counter();
+    runtime.registry.add_activity_counter(counter.clone());
     let previous = CURRENT_RUNTIME.with(|cell| cell.replace(Some(runtime.clone())));
     RuntimeGuard {
         runtime: runtime.clone(),
         counter,
         previous,
-        _activity: activity,
     }
 }
 
@@ -50,7 +49,6 @@ pub(crate) struct RuntimeGuard {
     runtime: Arc<RuntimeShared>,
     counter: Arc<ActivityCounter>,
     previous: Option<Arc<RuntimeShared>>,
-    _activity: ActivityGuard,
 }
 
 impl Drop for RuntimeGuard {

@@ -22,6 +22,10 @@ const TASKS_PER_MAIN_POLL: usize = 64;
 /// The main future's waker: a flag, plus the waker of the idle wait (if any).
 struct MainWake {
     woken: AtomicBool,
+    /// True while the loop is in (or entering) its idle wait: only then does a wake need
+    /// to go through `idle`. A main task that wakes itself during its poll (a yield)
+    /// then costs one swap.
+    sleeping: AtomicBool,
     idle: AtomicWaker,
 }
 
@@ -31,7 +35,9 @@ impl Wake for MainWake {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if !self.woken.swap(true, Ordering::AcqRel) {
+        // SeqCst pairs with `MainWoken::poll`: either this sees `sleeping` set, or the
+        // sleeper sees `woken` set; never neither.
+        if !self.woken.swap(true, Ordering::SeqCst) && self.sleeping.load(Ordering::SeqCst) {
             self.idle.wake();
         }
     }
@@ -42,6 +48,7 @@ pub(crate) fn run<F: Future>(executor: &Executor<'static>, future: F) -> F::Outp
     let mut future = pin!(future);
     let wake = Arc::new(MainWake {
         woken: AtomicBool::new(true),
+        sleeping: AtomicBool::new(false),
         idle: AtomicWaker::new(),
     });
     let waker = Waker::from(wake.clone());
@@ -66,6 +73,7 @@ pub(crate) fn run<F: Future>(executor: &Executor<'static>, future: F) -> F::Outp
             executor.tick(),
         ));
         // Busy again: later wakes need not unpark that finished wait.
+        wake.sleeping.store(false, Ordering::SeqCst);
         drop(wake.idle.take());
     }
 }
@@ -80,7 +88,8 @@ impl Future for MainWoken<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         self.wake.idle.register(cx.waker());
-        if self.wake.woken.load(Ordering::Acquire) {
+        self.wake.sleeping.store(true, Ordering::SeqCst);
+        if self.wake.woken.load(Ordering::SeqCst) {
             Poll::Ready(())
         } else {
             Poll::Pending

@@ -19,8 +19,8 @@ pub(crate) struct Registry {
     /// Live task groups. A group registers at its first poll and unregisters when it
     /// ends; a slot is reused after that.
     groups: Mutex<Vec<Option<Weak<dyn TaskSource>>>>,
-    /// One counter per thread serving the runtime (each worker for its life, each
-    /// `block_on` call for its duration).
+    /// The counters of the threads serving the runtime (each worker for its life, the
+    /// thread of each `block_on` call for its duration).
     activity: Mutex<Vec<Arc<ActivityCounter>>>,
 }
 
@@ -94,11 +94,9 @@ impl Registry {
         found
     }
 
-    /// A new activity counter for a thread that starts serving the runtime.
-    pub(crate) fn new_activity_counter(&self) -> Arc<ActivityCounter> {
-        let counter = Arc::new(ActivityCounter::default());
-        lock(&self.activity).push(counter.clone());
-        counter
+    /// Lists the activity counter of a thread that starts serving the runtime.
+    pub(crate) fn add_activity_counter(&self, counter: Arc<ActivityCounter>) {
+        lock(&self.activity).push(counter);
     }
 
     /// Forgets the counter of a thread that stopped serving the runtime.

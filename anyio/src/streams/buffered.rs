@@ -205,6 +205,13 @@ impl<S: ByteReceiveStream> BufferedByteReceiveStream<S> {
     /// [`ErrorKind::IncompleteRead`] if the stream ends first (the bytes read stay in the
     /// buffer).
     ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe if the inner stream's `receive` is: bytes read before a cancellation
+    /// (or a drop) stay in the buffer for the next call. A checkpoint when it reads from
+    /// the inner stream (if that `receive` is one); with enough bytes buffered it returns
+    /// at once.
+    ///
     /// # Examples
     ///
     /// ```
@@ -239,6 +246,12 @@ impl<S: ByteReceiveStream> BufferedByteReceiveStream<S> {
     /// [`ErrorKind::DelimiterNotFound`] if `max_bytes` bytes were read without it;
     /// [`ErrorKind::IncompleteRead`] if the stream ends first. Either way the bytes read
     /// stay in the buffer.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`receive_exactly`](BufferedByteReceiveStream::receive_exactly): bytes read
+    /// stay in the buffer, and a later call with the same delimiter resumes the search
+    /// where this one stopped.
     ///
     /// # Examples
     ///
@@ -301,6 +314,11 @@ forward_resource_to_inner!(BufferedByteReceiveStream, inner);
 
 impl<S: ByteReceiveStream> ByteReceiveStream for BufferedByteReceiveStream<S> {
     /// Buffered bytes first, else a chunk from the inner stream.
+    ///
+    /// # Cancel safety
+    ///
+    /// Buffered bytes are returned at once, without a checkpoint; otherwise as for the
+    /// inner stream's `receive`.
     async fn receive(&mut self, max_bytes: usize) -> Result<Vec<u8>> {
         check_max_bytes(max_bytes)?;
         if self.buffer.is_empty() {

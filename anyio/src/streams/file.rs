@@ -100,6 +100,13 @@ impl OpenFile {
 /// Offers the [`FilePath`] (when opened by path) and, on Unix, [`FileDescriptor`]
 /// attributes.
 ///
+/// # Cancel safety
+///
+/// No file operation is an anyio checkpoint: each runs on a blocking thread, and a
+/// cancellation drops the call where it waits for that thread (a call whose result is
+/// ready completes even in a cancelled scope). `receive` loses no bytes: dropped before
+/// it returned, it took none (bytes read ahead stay in the file handle for the next call).
+///
 /// # Examples
 ///
 /// ```
@@ -129,6 +136,11 @@ impl FileReadStream {
     /// # Errors
     ///
     /// The I/O error of opening it.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not an anyio checkpoint (see [`FileReadStream`]). Dropped while opening, the file
+    /// may still be opened on its blocking thread; it is then closed.
     ///
     /// # Examples
     ///
@@ -176,6 +188,12 @@ impl FileReadStream {
     ///
     /// [`ErrorKind::ClosedResource`] after `aclose`; the I/O error of seeking.
     ///
+    /// # Cancel safety
+    ///
+    /// Not an anyio checkpoint. Dropped before it returned, the seek may still be carried
+    /// out on its blocking thread, so the position is unknown until
+    /// [`tell`](FileReadStream::tell) reports it.
+    ///
     /// # Examples
     ///
     /// ```
@@ -200,6 +218,10 @@ impl FileReadStream {
     /// # Errors
     ///
     /// As for [`seek`](FileReadStream::seek).
+    ///
+    /// # Cancel safety
+    ///
+    /// Not an anyio checkpoint. It moves nothing: cancelled or dropped, it loses nothing.
     ///
     /// # Examples
     ///
@@ -256,6 +278,13 @@ impl ByteReceiveStream for FileReadStream {
 /// Data is flushed by `aclose` (and by [`flush`](FileWriteStream::flush)). Offers the
 /// same attributes as [`FileReadStream`].
 ///
+/// # Cancel safety
+///
+/// As for [`FileReadStream`], no operation is an anyio checkpoint. A `send` cancelled or
+/// dropped halfway may have written part of its data, and how much is not reported.
+/// Data sent but not flushed may be lost if the stream is dropped without `flush` or
+/// `aclose`.
+///
 /// # Examples
 ///
 /// ```
@@ -284,6 +313,12 @@ impl FileWriteStream {
     /// # Errors
     ///
     /// The I/O error of opening it.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not an anyio checkpoint. Dropped while opening, the file may still be opened (and
+    /// so created, or truncated without `append`) on its blocking thread; it is then
+    /// closed.
     ///
     /// # Examples
     ///
@@ -344,6 +379,12 @@ impl FileWriteStream {
     ///
     /// [`ErrorKind::ClosedResource`] after `aclose`; the I/O error of writing.
     ///
+    /// # Cancel safety
+    ///
+    /// Not an anyio checkpoint. Cancelled or dropped, it loses nothing: the data keeps
+    /// going to the file on its blocking thread, and the next `flush` or `aclose` waits
+    /// for it.
+    ///
     /// # Examples
     ///
     /// ```
@@ -369,6 +410,11 @@ impl FileWriteStream {
     ///
     /// As for [`flush`](FileWriteStream::flush).
     ///
+    /// # Cancel safety
+    ///
+    /// As for [`FileReadStream::seek`]: the position is unknown after a cancelled seek.
+    /// Data sent before it is still written where it was going.
+    ///
     /// # Examples
     ///
     /// ```
@@ -393,6 +439,12 @@ impl FileWriteStream {
 
 impl AsyncResource for FileWriteStream {
     /// Flushes and closes the file.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not an anyio checkpoint. The stream counts as closed from the first poll; cancelled
+    /// or dropped during the flush, the file is dropped unflushed, and data not yet
+    /// written may be lost.
     async fn aclose(&mut self) -> Result<()> {
         if let Some(mut file) = self.file.file.take() {
             file.flush().await?;

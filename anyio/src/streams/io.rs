@@ -35,6 +35,13 @@ enum State<S> {
 /// started sending its buffer and must be called again with the same buffer. The end of
 /// the stream reads as 0 bytes; `poll_close` closes the stream.
 ///
+/// # Cancel safety
+///
+/// The stream operation in flight belongs to the adapter, not to the read or write
+/// future that polled it: dropping that future (by a cancel scope or from outside) leaves
+/// the operation to the adapter's next poll, so bytes received are kept for the next read
+/// and a started send completes. Dropping the adapter drops the operation in flight.
+///
 /// # Examples
 ///
 /// ```

@@ -369,9 +369,10 @@ impl<T> MemoryObjectSendStream<T> {
     ///
     /// # Cancel safety
     ///
-    /// Dropped before a receiver took the item, the item is withdrawn (and dropped with
-    /// the future); once taken, it is delivered. Nothing is delivered twice or lost in
-    /// between.
+    /// Cancelled by its scope or dropped before a receiver took the item, the send never
+    /// delivers it: the item is withdrawn (receivers skip a send whose scope is cancelled)
+    /// and dropped with the future. Once taken, it is delivered and the send returns `Ok`,
+    /// even if its scope was cancelled meanwhile. Nothing is delivered twice.
     ///
     /// # Examples
     ///
@@ -568,6 +569,10 @@ impl<T> fmt::Debug for MemoryObjectSendStream<T> {
 
 /// Future of [`MemoryObjectSendStream::send`].
 ///
+/// # Cancel safety
+///
+/// As for [`MemoryObjectSendStream::send`].
+///
 /// # Examples
 ///
 /// ```
@@ -751,6 +756,8 @@ impl<T> MemoryObjectReceiveStream<T> {
     /// queue of receivers: dropped before an item reached it (for instance in a
     /// `select!` that took another branch), it leaves no waiting receiver behind, so a
     /// rendezvous `send_nowait` cannot hand it an item that nobody takes.
+    ///
+    /// Like every anyio operation, this is a checkpoint.
     ///
     /// # Cancel safety
     ///
@@ -1059,6 +1066,10 @@ impl<T> futures_core::Stream for MemoryObjectReceiveStream<T> {
 
 /// Future of [`MemoryObjectReceiveStream::receive`].
 ///
+/// # Cancel safety
+///
+/// As for [`MemoryObjectReceiveStream::receive`].
+///
 /// # Examples
 ///
 /// ```
@@ -1100,6 +1111,10 @@ impl<T> Drop for MemoryReceive<'_, T> {
 }
 
 /// Future of [`MemoryObjectReceiveStream::next`].
+///
+/// # Cancel safety
+///
+/// As for [`MemoryObjectReceiveStream::next`].
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
 pub struct MemoryNext<'a, T> {
@@ -1118,6 +1133,11 @@ impl<T> TypedAttributeProvider for MemoryObjectSendStream<T> {}
 
 impl<T> AsyncResource for MemoryObjectSendStream<T> {
     /// Closes this end, as [`close`](MemoryObjectSendStream::close).
+    ///
+    /// # Cancel safety
+    ///
+    /// Not a checkpoint: it closes at its first poll, even in a cancelled scope. Dropped
+    /// before it was polled, it closes nothing.
     async fn aclose(&mut self) -> Result<()> {
         self.close();
         Ok(())
@@ -1126,6 +1146,10 @@ impl<T> AsyncResource for MemoryObjectSendStream<T> {
 
 impl<T> ObjectSendStream<T> for MemoryObjectSendStream<T> {
     /// As [`MemoryObjectSendStream::send`], with the item dropped on failure.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`MemoryObjectSendStream::send`]: a cancelled send never delivers its item.
     async fn send(&mut self, item: T) -> Result<()> {
         MemoryObjectSendStream::send(self, item)
             .await
@@ -1137,6 +1161,11 @@ impl<T> TypedAttributeProvider for MemoryObjectReceiveStream<T> {}
 
 impl<T> AsyncResource for MemoryObjectReceiveStream<T> {
     /// Closes this end, as [`close`](MemoryObjectReceiveStream::close).
+    ///
+    /// # Cancel safety
+    ///
+    /// Not a checkpoint: it closes at its first poll, even in a cancelled scope. Dropped
+    /// before it was polled, it closes nothing.
     async fn aclose(&mut self) -> Result<()> {
         self.close();
         Ok(())
@@ -1145,6 +1174,10 @@ impl<T> AsyncResource for MemoryObjectReceiveStream<T> {
 
 impl<T> ObjectReceiveStream<T> for MemoryObjectReceiveStream<T> {
     /// As [`MemoryObjectReceiveStream::receive`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`MemoryObjectReceiveStream::receive`]: no item is lost.
     async fn receive(&mut self) -> Result<T> {
         MemoryObjectReceiveStream::receive(self).await
     }

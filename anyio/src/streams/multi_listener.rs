@@ -101,6 +101,12 @@ impl<L> MultiListener<L> {
 impl<L: AsyncResource> AsyncResource for MultiListener<L> {
     /// Closes every listener (all of them, even if one fails; the first error is
     /// returned).
+    ///
+    /// # Cancel safety
+    ///
+    /// The listeners are closed one after another: cancelled or dropped halfway, those
+    /// after the one being closed stay open, and that one is left as its own `aclose`
+    /// leaves it.
     async fn aclose(&mut self) -> Result<()> {
         let mut first_error = None;
         for listener in &mut self.listeners {
@@ -131,6 +137,12 @@ impl<L: Listener> Listener for MultiListener<L> {
     /// # Errors
     ///
     /// The first error of a listener; [`ErrorKind::ClosedResource`] with no listeners.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelled or dropped, it drops every listener's accept in progress: it loses a
+    /// connection only if a listener's accept does when dropped. A checkpoint if all the
+    /// listeners' accepts are.
     async fn accept(&mut self) -> Result<L::Stream> {
         if self.listeners.is_empty() {
             return Err(Error::new(

@@ -14,6 +14,12 @@ use crate::streams::stapled::StapledByteStream;
 /// A [`ByteReceiveStream`] over an object stream of byte chunks: a chunk larger than the
 /// requested `max_bytes` is returned in pieces.
 ///
+/// # Cancel safety
+///
+/// `receive` is cancel-safe if the inner stream's `receive` is: the rest of a chunk stays
+/// in this wrapper for the next call, and a chunk is taken only in the poll that returns
+/// (part of) it. With bytes left over it returns at once, without a checkpoint.
+///
 /// # Examples
 ///
 /// ```
@@ -86,6 +92,12 @@ impl<R: ObjectReceiveStream<Vec<u8>>> ByteReceiveStream for ObjectByteReceiveStr
 }
 
 /// A [`ByteSendStream`] over an object stream of byte chunks: each send is one chunk.
+///
+/// # Cancel safety
+///
+/// `send` is one `send` of the inner stream (of a copy of the data), so it sends all of
+/// it or nothing when that send does, as a memory object stream's does. Sending no bytes
+/// returns at once, without a checkpoint.
 ///
 /// # Examples
 ///

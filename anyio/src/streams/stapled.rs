@@ -39,6 +39,12 @@ macro_rules! stapled_resource {
 /// `send_eof` closes the send half only; `aclose` closes both. Typed attributes come
 /// from both halves, the receive half's winning where both offer one.
 ///
+/// # Cancel safety
+///
+/// `send` and `receive` are those of the half they forward to. `aclose` closes the send
+/// half, then the receive half: cancelled or dropped before it got to the receive half,
+/// it leaves that half open.
+///
 /// # Examples
 ///
 /// ```
@@ -116,6 +122,10 @@ impl<S: ByteSendStream, R: ByteReceiveStream> ByteSendStream for StapledByteStre
 
 impl<S: ByteSendStream, R: ByteReceiveStream> ByteStream for StapledByteStream<S, R> {
     /// Closes the send half; receiving goes on.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for the send half's `aclose`.
     async fn send_eof(&mut self) -> Result<()> {
         self.send_stream.aclose().await
     }
@@ -125,6 +135,12 @@ impl<S: ByteSendStream, R: ByteReceiveStream> ByteStream for StapledByteStream<S
 ///
 /// `send_eof` closes the send half only; `aclose` closes both. Typed attributes come
 /// from both halves, the receive half's winning where both offer one.
+///
+/// # Cancel safety
+///
+/// `send` and `receive` are those of the half they forward to. `aclose` closes the send
+/// half, then the receive half: cancelled or dropped before it got to the receive half,
+/// it leaves that half open.
 ///
 /// # Examples
 ///
@@ -208,6 +224,10 @@ impl<T, S: ObjectSendStream<T>, R: ObjectReceiveStream<T>> ObjectStream<T>
     for StapledObjectStream<S, R>
 {
     /// Closes the send half; receiving goes on.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for the send half's `aclose`.
     async fn send_eof(&mut self) -> Result<()> {
         self.send_stream.aclose().await
     }

@@ -180,7 +180,8 @@ impl<S: ByteReceiveStream> TextReceiveStream<S> {
     /// # Cancel safety
     ///
     /// Cancel-safe if the inner stream's `receive` is: bytes of an incomplete character
-    /// stay in the decoder.
+    /// stay in the decoder for the next call, and decoded text is returned in the poll
+    /// that decoded it. A checkpoint if the inner stream's `receive` is.
     ///
     /// # Examples
     ///
@@ -290,6 +291,12 @@ impl<S> TextSendStream<S> {
 impl<S: ByteSendStream> TextSendStream<S> {
     /// Sends `text` encoded as UTF-8.
     ///
+    /// # Cancel safety
+    ///
+    /// As for the inner stream's `send` of the encoded bytes: if that can be cut short, a
+    /// cancelled send may have sent only part of the text, possibly ending inside a
+    /// character.
+    ///
     /// # Examples
     ///
     /// ```
@@ -397,6 +404,10 @@ impl<S> TextStream<S> {
 impl<S: ByteStream> TextStream<S> {
     /// As [`TextReceiveStream::receive`].
     ///
+    /// # Cancel safety
+    ///
+    /// As for [`TextReceiveStream::receive`].
+    ///
     /// # Examples
     ///
     /// ```
@@ -415,6 +426,10 @@ impl<S: ByteStream> TextStream<S> {
     }
 
     /// Sends `text` encoded as UTF-8.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`TextSendStream::send`].
     ///
     /// # Examples
     ///
@@ -435,6 +450,10 @@ impl<S: ByteStream> TextStream<S> {
     }
 
     /// Tells the peer no more text will come.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for the inner stream's `send_eof`.
     ///
     /// # Examples
     ///

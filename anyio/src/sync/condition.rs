@@ -87,9 +87,15 @@ impl Condition {
 
     /// Waits for the lock and takes it (see [`Lock::acquire`]).
     ///
+    /// Like every anyio operation, this is a checkpoint.
+    ///
     /// # Errors
     ///
     /// [`ErrorKind::Other`] if the current task already holds it.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`Lock::acquire`]: nothing is taken unless it returns the guard.
     ///
     /// # Examples
     ///
@@ -276,6 +282,8 @@ impl<'a> ConditionGuard<'a> {
     ///
     /// # Cancel safety
     ///
+    /// - Cancelled at its start (its scope was already cancelled) or dropped before its
+    ///   first poll: it has not released the lock, and this guard keeps it.
     /// - Cancelled (or dropped) *before* a notification reached it: it leaves the queue,
     ///   and the lock is not taken again: this guard no longer holds it
     ///   ([`holds_lock`](ConditionGuard::holds_lock) is false, `wait` and `notify` refuse
@@ -284,7 +292,7 @@ impl<'a> ConditionGuard<'a> {
     ///   the cancellation (as AnyIO does) and returns `Ok` holding it; the cancellation
     ///   then ends the body at its next checkpoint. The notification is never lost: a
     ///   wait dropped from outside anyio before it could return passes it on to the next
-    ///   waiter.
+    ///   waiter (and this guard then does not hold the lock).
     ///
     /// # Errors
     ///
@@ -318,9 +326,17 @@ impl<'a> ConditionGuard<'a> {
     /// Waits until `predicate` returns true, checking it first and after each
     /// notification (with the lock held).
     ///
+    /// A checkpoint when it waits; if `predicate` is already true it returns at once.
+    ///
     /// # Errors
     ///
     /// As for [`wait`](ConditionGuard::wait).
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`wait`](ConditionGuard::wait), for the wait in progress: this guard has lost
+    /// the lock only if that wait was cancelled or dropped before it was notified (or
+    /// dropped from outside while re-taking the lock).
     ///
     /// # Examples
     ///
@@ -367,13 +383,16 @@ impl<'a> ConditionGuard<'a> {
     /// Takes the lock back after an interrupted [`wait`](ConditionGuard::wait); returns
     /// at once if this guard holds it.
     ///
+    /// A checkpoint unless this guard already holds the lock.
+    ///
     /// # Errors
     ///
     /// As for [`Lock::acquire`].
     ///
     /// # Cancel safety
     ///
-    /// As for [`Lock::acquire`]: cancelled, the guard still does not hold the lock.
+    /// As for [`Lock::acquire`]: cancelled or dropped while waiting, the guard still does
+    /// not hold the lock; a lock handed over before a cancel is kept (the guard holds it).
     ///
     /// # Examples
     ///
@@ -461,6 +480,10 @@ enum Stage<'a> {
 }
 
 /// Future of [`ConditionGuard::wait`].
+///
+/// # Cancel safety
+///
+/// As for [`ConditionGuard::wait`].
 ///
 /// # Examples
 ///

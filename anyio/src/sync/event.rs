@@ -108,7 +108,8 @@ impl Event {
     ///
     /// # Cancel safety
     ///
-    /// Cancel-safe: a dropped waiter just leaves the queue.
+    /// Cancel-safe, with nothing to lose: cancelled by its scope or dropped from outside,
+    /// the waiter just leaves the queue; the flag and the other waiters are unaffected.
     ///
     /// # Examples
     ///
@@ -160,6 +161,10 @@ impl fmt::Debug for Event {
 }
 
 /// Future of [`Event::wait`].
+///
+/// # Cancel safety
+///
+/// As for [`Event::wait`].
 ///
 /// # Examples
 ///

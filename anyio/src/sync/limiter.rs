@@ -155,14 +155,18 @@ impl CapacityLimiter {
 
     /// Waits for a token for the current task.
     ///
+    /// Like every anyio operation, this is a checkpoint.
+    ///
     /// # Errors
     ///
     /// [`ErrorKind::Other`] if the current task already holds one of its tokens.
     ///
     /// # Cancel safety
     ///
-    /// Cancel-safe: dropped while waiting, it leaves the queue; dropped after a token was
-    /// handed to it, it passes the token on.
+    /// Cancel-safe: cancelled or dropped while waiting, it leaves the queue (tokens skip a
+    /// waiter whose scope is cancelled). If a token was handed to it before the cancel, it
+    /// returns the guard and the body ends at its next checkpoint, giving the token back;
+    /// dropped from outside after the hand-off, it passes the token on.
     ///
     /// # Examples
     ///
@@ -179,6 +183,12 @@ impl CapacityLimiter {
     }
 
     /// Waits for a token for `borrower` (see [`acquire`](CapacityLimiter::acquire)).
+    ///
+    /// Like every anyio operation, this is a checkpoint.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`acquire`](CapacityLimiter::acquire).
     ///
     /// # Examples
     ///
@@ -433,6 +443,10 @@ impl fmt::Debug for CapacityLimiter {
 
 /// Future of [`CapacityLimiter::acquire`] and
 /// [`acquire_on_behalf_of`](CapacityLimiter::acquire_on_behalf_of).
+///
+/// # Cancel safety
+///
+/// As for [`CapacityLimiter::acquire`].
 ///
 /// # Examples
 ///

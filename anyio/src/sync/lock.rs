@@ -108,14 +108,18 @@ impl Lock {
 
     /// Waits for the lock and takes it.
     ///
+    /// Like every anyio operation, this is a checkpoint.
+    ///
     /// # Errors
     ///
     /// [`ErrorKind::Other`] if the current task already holds the lock.
     ///
     /// # Cancel safety
     ///
-    /// Cancel-safe: dropped while waiting, it leaves the queue; dropped after the lock
-    /// was handed to it, it passes the lock on.
+    /// Cancel-safe: cancelled or dropped while waiting, it leaves the queue (a release
+    /// skips a waiter whose scope is cancelled). If the lock was handed to it before the
+    /// cancel, it returns the guard and the body ends at its next checkpoint, releasing it;
+    /// dropped from outside after the hand-off, it passes the lock to the next waiter.
     ///
     /// # Examples
     ///
@@ -342,6 +346,10 @@ impl fmt::Debug for Lock {
 }
 
 /// Future of [`Lock::acquire`].
+///
+/// # Cancel safety
+///
+/// As for [`Lock::acquire`].
 ///
 /// # Examples
 ///

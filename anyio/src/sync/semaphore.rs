@@ -144,10 +144,14 @@ impl Semaphore {
 
     /// Waits for a free slot and takes it.
     ///
+    /// Like every anyio operation, this is a checkpoint.
+    ///
     /// # Cancel safety
     ///
-    /// Cancel-safe: dropped while waiting, it leaves the queue; dropped after a slot was
-    /// handed to it, it passes the slot on.
+    /// Cancel-safe: cancelled or dropped while waiting, it leaves the queue (a release
+    /// skips a waiter whose scope is cancelled). If a slot was handed to it before the
+    /// cancel, it returns the guard and the body ends at its next checkpoint, giving the
+    /// slot back; dropped from outside after the hand-off, it passes the slot on.
     ///
     /// # Examples
     ///
@@ -385,6 +389,10 @@ impl fmt::Debug for Semaphore {
 }
 
 /// Future of [`Semaphore::acquire`].
+///
+/// # Cancel safety
+///
+/// As for [`Semaphore::acquire`].
 ///
 /// # Examples
 ///

@@ -349,8 +349,11 @@ impl<'env> TaskGroup<'env> {
     ///
     /// # Cancel safety
     ///
-    /// A checkpoint. If this future is dropped before the child called `started`, the
-    /// child is cancelled.
+    /// A checkpoint (the child is launched even in a cancelled scope, then cancelled).
+    /// Cancelled or dropped before the child called `started`: the child's own scope is
+    /// cancelled, and an error the child still returns goes to the group. Cancelled or
+    /// dropped after it: the child stays in the group like any other, and the value it
+    /// passed to `started` is dropped.
     ///
     /// # Examples
     ///
@@ -382,6 +385,10 @@ impl<'env> TaskGroup<'env> {
     /// Like [`start`](TaskGroup::start), with a task name.
     ///
     /// # Errors
+    ///
+    /// As for [`start`](TaskGroup::start).
+    ///
+    /// # Cancel safety
     ///
     /// As for [`start`](TaskGroup::start).
     pub async fn start_named<V, F, Fut>(

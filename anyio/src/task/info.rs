@@ -94,7 +94,8 @@ pub(crate) fn current_task_name() -> String {
 ///
 /// # Cancel safety
 ///
-/// A checkpoint; holds no data.
+/// A checkpoint; holds no data: cancelled by its scope or dropped from outside, it just
+/// stops waiting.
 ///
 /// # Examples
 ///
@@ -126,6 +127,10 @@ pub fn wait_all_tasks_blocked() -> WaitAllTasksBlocked {
 const QUIET_ROUNDS: u32 = 3;
 
 /// The future of [`wait_all_tasks_blocked`].
+///
+/// # Cancel safety
+///
+/// As for [`wait_all_tasks_blocked`].
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct WaitAllTasksBlocked {

@@ -26,6 +26,10 @@ const ROUNDS_PER_POLL: usize = 32;
 
 pin_project! {
     /// The future of [`TaskGroup::run`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`TaskGroup::run`].
     #[must_use = "futures do nothing unless awaited"]
     pub struct TaskGroupRun<'g, 'env, F>
     where
