@@ -1,6 +1,8 @@
 //! Task identities: ids, names and parents, readable from the thread that polls a task
 //! in O(1), and from the runtime's registry.
 
+use std::any::Any;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Hands out task ids; unique within the process, never 0.
@@ -36,7 +38,10 @@ pub struct TaskInfo {
 
 /// The identity of one task, shared by the code that polls it (through the per-thread
 /// context) and by the registry.
-pub(crate) trait TaskIdentity: Send + Sync {
+pub(crate) trait TaskIdentity: Send + Sync + 'static {
+    /// The concrete identity back, after a trip through the per-thread context.
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+
     fn id(&self) -> u64;
     fn name(&self) -> &str;
     /// Read at call time: a `start`ed child changes parents when it reports readiness.
@@ -63,6 +68,10 @@ pub(crate) struct MainTaskIdentity {
 }
 
 impl TaskIdentity for MainTaskIdentity {
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+
     fn id(&self) -> u64 {
         self.id
     }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 
+use crate::base::context::TaskEnter;
 use crate::base::lock::lock;
 use crate::base::scope::CancelOrigin;
 use crate::base::task::TaskIdentity;
@@ -65,6 +66,10 @@ impl Wake for ChildNode {
 }
 
 impl TaskIdentity for ChildNode {
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+
     fn id(&self) -> u64 {
         self.id
     }
@@ -95,10 +100,11 @@ pub(crate) enum Status {
 /// The `'env` part of a group: the children's futures. Behind `TaskGroup::local`.
 pub(crate) struct Local<'env> {
     pub(crate) status: Status,
-    /// True while the run future is polling children (and has taken `slots` out).
+    /// True while the run future is inside its poll (body or children): a child started
+    /// meanwhile is picked up by that poll, so nobody needs to wake the group for it.
     pub(crate) polling: bool,
     /// Children started since the group last looked; polled first at its next round.
-    pub(crate) new: Vec<(ChildFuture<'env>, Arc<ChildNode>)>,
+    pub(crate) new: Vec<NewChild<'env>>,
     slots: Vec<Option<Slot<'env>>>,
     free: Vec<usize>,
     /// Children in `new` and `slots`.
@@ -118,10 +124,51 @@ impl Local<'_> {
     }
 }
 
+/// A child started since the group last looked.
+pub(crate) struct NewChild<'env> {
+    pub(crate) future: ChildFuture<'env>,
+    pub(crate) node: Arc<ChildNode>,
+    /// Polled here as its own task (`start_soon`, `start`), rather than a handle on an
+    /// executor task that enters the task itself (`spawn`).
+    pub(crate) local: bool,
+}
+
 struct Slot<'env> {
     future: ChildFuture<'env>,
-    node: Arc<ChildNode>,
+    local: bool,
+    /// `None` only during the child's poll, while the node is the thread's current task
+    /// identity (moved there and back: no reference count traffic per poll).
+    node: Option<Arc<ChildNode>>,
     waker: Waker,
+}
+
+impl Slot<'_> {
+    fn node(&self) -> &ChildNode {
+        self.node
+            .as_ref()
+            .expect("a child's node is away only during its poll")
+    }
+
+    /// Polls the child as its task: its node is the current task identity meanwhile.
+    fn poll(&mut self, id: u64) -> Poll<ChildOutcome> {
+        if !self.local {
+            let mut cx = Context::from_waker(&self.waker);
+            return self.future.as_mut().poll(&mut cx);
+        }
+        let mut identity = self.node.take().map(|node| node as Arc<dyn TaskIdentity>);
+        let poll = {
+            let _task = TaskEnter::new(id, &mut identity);
+            let mut cx = Context::from_waker(&self.waker);
+            self.future.as_mut().poll(&mut cx)
+        };
+        self.node = identity.map(|identity| {
+            identity
+                .into_any()
+                .downcast::<ChildNode>()
+                .unwrap_or_else(|_| unreachable!("a slot holds a child node"))
+        });
+        poll
+    }
 }
 
 /// Marks the group closed and drops whatever children remain, outside the lock (a
@@ -136,7 +183,7 @@ pub(crate) fn close_children(group: &TaskGroup<'_>) {
         std::mem::replace(&mut *local, closed)
     };
     for slot in closed.slots.iter().flatten() {
-        slot.node.finished.store(true, Ordering::Release);
+        slot.node().finished.store(true, Ordering::Release);
     }
     drop(closed);
     // Breaks the node -> group reference cycle.
@@ -177,7 +224,6 @@ pub(crate) fn poll_children(
     } = scratch;
     let (new, mut slots, mut free) = {
         let mut local = group.lock_local();
-        local.polling = true;
         (
             std::mem::take(&mut local.new),
             std::mem::take(&mut local.slots),
@@ -187,7 +233,12 @@ pub(crate) fn poll_children(
 
     {
         let mut shared = lock(&group.shared.children);
-        for (future, node) in new {
+        for NewChild {
+            future,
+            node,
+            local,
+        } in new
+        {
             let key = free.pop().unwrap_or_else(|| {
                 slots.push(None);
                 slots.len() - 1
@@ -201,7 +252,8 @@ pub(crate) fn poll_children(
             let waker = Waker::from(node.clone());
             slots[key] = Some(Slot {
                 future,
-                node,
+                local,
+                node: Some(node),
                 waker,
             });
         }
@@ -210,7 +262,7 @@ pub(crate) fn poll_children(
             ready.clear();
             for (key, slot) in slots.iter().enumerate() {
                 if let Some(slot) = slot {
-                    slot.node.queued.store(true, Ordering::Release);
+                    slot.node().queued.store(true, Ordering::Release);
                     ready.push(key);
                 }
             }
@@ -225,14 +277,15 @@ pub(crate) fn poll_children(
         let Some(slot) = slots.get_mut(key).and_then(Option::as_mut) else {
             continue;
         };
-        slot.node.queued.store(false, Ordering::Release);
-        let mut cx = Context::from_waker(&slot.waker);
-        let poll = slot.future.as_mut().poll(&mut cx);
-        if poll.is_pending() && slot.node.queued.load(Ordering::Acquire) {
+        let node = slot.node();
+        node.queued.store(false, Ordering::Release);
+        let id = node.id;
+        let poll = slot.poll(id);
+        if poll.is_pending() && slot.node().queued.load(Ordering::Acquire) {
             yielded += 1;
         }
         if let Poll::Ready(outcome) = poll {
-            slot.node.finished.store(true, Ordering::Release);
+            slot.node().finished.store(true, Ordering::Release);
             slots[key] = None;
             free.push(key);
             finished_keys.push(key);
@@ -257,7 +310,6 @@ pub(crate) fn poll_children(
         local.slots = slots;
         local.free = free;
         local.alive -= finished_keys.len();
-        local.polling = false;
         !local.new.is_empty()
     };
     let mut shared = lock(&group.shared.children);
@@ -281,6 +333,31 @@ impl Wake for BodyWake {
     fn wake_by_ref(self: &Arc<Self>) {
         if !self.woken.swap(true, Ordering::AcqRel) {
             self.group.scope.waker.wake();
+        }
+    }
+}
+
+/// Marks a group as inside its poll until dropped; then, if a child was started after the
+/// poll last looked (from another thread), wakes the group so that it looks again.
+pub(crate) struct PollingGuard<'g, 'env> {
+    group: &'g TaskGroup<'env>,
+}
+
+impl<'g, 'env> PollingGuard<'g, 'env> {
+    pub(crate) fn new(group: &'g TaskGroup<'env>) -> Self {
+        group.lock_local().polling = true;
+        PollingGuard { group }
+    }
+}
+
+impl Drop for PollingGuard<'_, '_> {
+    fn drop(&mut self) {
+        let mut local = self.group.lock_local();
+        local.polling = false;
+        let missed = !local.new.is_empty() && local.status == Status::Running;
+        drop(local);
+        if missed {
+            self.group.shared.scope.waker.wake();
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::base::lock::lock;
 use crate::base::scope::{CancelOrigin, ScopeState};
 use crate::base::task::{TaskIdentity, TaskSource, next_task_id};
 use crate::error::{Error, ErrorKind, Result};
-use crate::task::children::{ChildFuture, ChildNode, Local, SharedChildren, Status};
+use crate::task::children::{ChildFuture, ChildNode, Local, NewChild, SharedChildren, Status};
 use crate::task::output::TaskOutput;
 use crate::task::root::TaskRoot;
 use crate::task::run::TaskGroupRun;
@@ -234,7 +234,7 @@ impl<'env> TaskGroup<'env> {
         F: Future + Send + 'env,
         F::Output: TaskOutput,
     {
-        self.add_child(name, 0, |node| Box::pin(TaskRoot::local(future, node)))
+        self.add_child(name, 0, true, |_| Box::pin(TaskRoot::local(future)))
             .map(|_| ())
     }
 
@@ -325,9 +325,9 @@ impl<'env> TaskGroup<'env> {
             )
         })?;
         let scope = self.shared.scope.clone();
-        self.add_child(name.into(), 0, move |node| {
+        self.add_child(name.into(), 0, false, move |node| {
             let remote = Arc::new(AtomicWaker::new());
-            let root = TaskRoot::spawned(future, node, scope, remote.clone());
+            let root = TaskRoot::spawned(future, node.clone(), scope, remote.clone());
             Box::pin(SpawnedChild::new(runtime, root, remote))
         })
         .map(|_| ())
@@ -411,24 +411,25 @@ impl<'env> TaskGroup<'env> {
         let _abandon = crate::task::status::AbandonOnDrop::new(child_scope, handshake.clone());
         // Until it reports readiness, the child's parent is the task calling `start`.
         let caller = context::current_task_id();
-        let node = self.add_child(name.into(), caller, |node| {
-            Box::pin(TaskRoot::local(child, node))
+        let handshake_node = handshake.clone();
+        self.add_child(name.into(), caller, true, move |node| {
+            handshake_node.set_node(node.clone());
+            Box::pin(TaskRoot::local(child))
         })?;
-        handshake.set_node(node);
         crate::task::status::WaitStarted::new(handshake).await
     }
 
     /// Registers a new child, built by `make` from its identity; `parent` is its parent
-    /// task while that is not the group's host (0: the host).
+    /// task while that is not the group's host (0: the host); `polled_here`: the child
+    /// runs inside the group (not a handle on an executor task).
     fn add_child(
         &self,
         name: Cow<'static, str>,
         parent: u64,
-        make: impl FnOnce(Arc<dyn TaskIdentity>) -> ChildFuture<'env>,
-    ) -> Result<Arc<ChildNode>> {
-        if self.lock_local().status == Status::Closed {
-            return Err(closed_error());
-        }
+        polled_here: bool,
+        make: impl FnOnce(&Arc<ChildNode>) -> ChildFuture<'env>,
+    ) -> Result<u64> {
+        // Built before the lock is taken (once): a closed group is rare.
         let node = Arc::new(ChildNode {
             group: self.shared.clone(),
             key: AtomicUsize::new(usize::MAX),
@@ -438,20 +439,26 @@ impl<'env> TaskGroup<'env> {
             queued: AtomicBool::new(true),
             finished: AtomicBool::new(false),
         });
-        let future = make(node.clone());
+        let id = node.id;
+        let future = make(&node);
         let mut local = self.lock_local();
         if local.status == Status::Closed {
             return Err(closed_error());
         }
-        local.new.push((future, node.clone()));
+        local.new.push(NewChild {
+            future,
+            node,
+            local: polled_here,
+        });
         local.alive += 1;
         let wake = local.status == Status::Running && !local.polling;
         drop(local);
         if wake {
-            // Started from outside the group's poll (e.g. a scoped thread): look now.
+            // Started from outside the group's poll (another task sharing the group, a
+            // scoped thread): look now.
             self.shared.scope.waker.wake();
         }
-        Ok(node)
+        Ok(id)
     }
 
     /// Runs `body` inside the group's cancel scope, with the children, until all have

@@ -27,7 +27,8 @@ pin_project! {
         #[pin]
         future: Option<F>,
         id: u64,
-        // The task's identity; in the thread-local context while the task is polled.
+        // A spawned task's identity; in the thread-local context while the task is
+        // polled. (A local child's group enters the task for it, with its slot's node.)
         identity: Option<Arc<dyn TaskIdentity>>,
         parent: Option<Arc<ScopeState>>,
         remote: Option<Arc<AtomicWaker>>,
@@ -39,12 +40,13 @@ where
     F: Future,
     F::Output: TaskOutput,
 {
-    /// A root polled by its group, inside the group's scope.
-    pub(crate) fn local(future: F, identity: Arc<dyn TaskIdentity>) -> TaskRoot<F> {
+    /// A root polled by its group, inside the group's scope, as the task whose identity
+    /// the group makes current around the poll.
+    pub(crate) fn local(future: F) -> TaskRoot<F> {
         TaskRoot {
             future: Some(future),
-            id: identity.id(),
-            identity: Some(identity),
+            id: 0,
+            identity: None,
             parent: None,
             remote: None,
         }
@@ -76,7 +78,10 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ChildOutcome> {
         let mut this = self.project();
-        let _task = TaskEnter::new(*this.id, this.identity);
+        let _task = this
+            .identity
+            .is_some()
+            .then(|| TaskEnter::new(*this.id, this.identity));
         let _enter = this
             .parent
             .as_ref()

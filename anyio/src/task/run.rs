@@ -16,7 +16,9 @@ use crate::cancel::deliver::{CancelWatch, DeliveryPoll, Verdict};
 use crate::cancel::timer::DeadlineTimer;
 use crate::error::{Error, Result};
 use crate::runtime::RuntimeShared;
-use crate::task::children::{BodyWake, Failures, Scratch, Status, close_children, poll_children};
+use crate::task::children::{
+    BodyWake, Failures, PollingGuard, Scratch, Status, close_children, poll_children,
+};
 use crate::task::group::TaskGroup;
 use crate::task::output::TaskOutput;
 
@@ -158,6 +160,7 @@ where
         }
         // Registered before looking at any child, so no wake from now on is lost.
         scope.waker.register(cx.waker());
+        let _polling = PollingGuard::new(group);
 
         let mut enter = ScopeEnter::new(Some(scope.clone()));
         let mut rounds = 0;
