@@ -109,10 +109,14 @@ pub(crate) fn current_task_name() -> Option<String> {
     CONTEXT.with(|cx| peek(&cx.task, |task| task.map(|task| task.name().to_owned())))
 }
 
-/// The budget cell of this thread (see `coop`).
+
+/// The current scope and the budget cell, in one visit of the thread-local (the start
+/// of every operation reads both).
 #[inline]
-pub(crate) fn with_budget<R>(f: impl FnOnce(&Cell<u16>) -> R) -> R {
-    CONTEXT.with(|cx| f(&cx.budget))
+pub(crate) fn with_scope_and_budget<R>(
+    f: impl FnOnce(Option<&Arc<ScopeState>>, &Cell<u16>) -> R,
+) -> R {
+    CONTEXT.with(|cx| peek(&cx.scope, |scope| f(scope, &cx.budget)))
 }
 
 /// Sets the current scope and clears the shield flag for one poll of a scope's body;

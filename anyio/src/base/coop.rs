@@ -14,6 +14,7 @@
 //! `block_on`) has no budget and never yields for it. The yield is a suspension point
 //! like any other: in a cancelled scope it is where the body is dropped.
 
+use std::cell::Cell;
 use std::task::{Context, Poll};
 
 use crate::base::context;
@@ -25,33 +26,38 @@ pub(crate) const BUDGET: u16 = 128;
 /// The budget outside any task: never spent.
 pub(crate) const UNCONSTRAINED: u16 = u16::MAX;
 
-/// Spends one unit of the current task's budget on an operation that is about to
-/// complete at once; `Pending` (with the task woken) when the budget is spent.
+/// Spends one unit of `budget`; true if there was none left.
 #[inline]
-pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    let spent = context::with_budget(|budget| match budget.get() {
+fn spend(budget: &Cell<u16>) -> bool {
+    match budget.get() {
         UNCONSTRAINED => false,
         0 => true,
         left => {
             budget.set(left - 1);
             false
         }
-    });
-    if spent {
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    } else {
-        Poll::Ready(())
     }
 }
 
 /// The start of an anyio operation, which is a checkpoint: `Pending` if the code being
 /// polled is cancelled (the delivering scope drops it here) or if the task's budget is
-/// spent (it yields once; see [`poll_proceed`]).
+/// spent (it wakes its task and yields once).
 #[inline]
 pub(crate) fn poll_start(cx: &mut Context<'_>) -> Poll<()> {
-    if context::with_current_scope(effectively_cancelled) {
-        return Poll::Pending;
+    // 0: go on; 1: cancelled; 2: out of budget.
+    let verdict = context::with_scope_and_budget(|scope, budget| {
+        if effectively_cancelled(scope) {
+            1
+        } else {
+            u8::from(spend(budget)) * 2
+        }
+    });
+    match verdict {
+        0 => Poll::Ready(()),
+        1 => Poll::Pending,
+        _ => {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
     }
-    poll_proceed(cx)
 }
