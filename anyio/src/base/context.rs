@@ -109,7 +109,6 @@ pub(crate) fn current_task_name() -> Option<String> {
     CONTEXT.with(|cx| peek(&cx.task, |task| task.map(|task| task.name().to_owned())))
 }
 
-
 /// The current scope and the budget cell, in one visit of the thread-local (the start
 /// of every operation reads both).
 #[inline]

@@ -68,14 +68,10 @@ pub fn create_memory_object_stream<T>(
     });
     (
         MemoryObjectSendStream {
-            channel: channel.clone(),
-            id: next_end_id(),
-            closed: AtomicBool::new(false),
+            end: End::new(channel.clone(), false),
         },
         MemoryObjectReceiveStream {
-            channel,
-            id: next_end_id(),
-            closed: AtomicBool::new(false),
+            end: End::new(channel, false),
             stream_key: AtomicUsize::new(NO_KEY),
         },
     )
@@ -108,6 +104,86 @@ fn next_end_id() -> u64 {
 
 struct Channel<T> {
     inner: Mutex<ChannelInner<T>>,
+}
+
+/// Which kind of end: the parts the two kinds mirror differ only in which count of open
+/// ends they keep and in the words of their errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Send,
+    Receive,
+}
+
+impl Side {
+    fn name(self) -> &'static str {
+        match self {
+            Side::Send => "send",
+            Side::Receive => "receive",
+        }
+    }
+
+    /// The count of open ends of this kind.
+    fn open_count<T>(self, inner: &mut ChannelInner<T>) -> &mut usize {
+        match self {
+            Side::Send => &mut inner.open_send,
+            Side::Receive => &mut inner.open_receive,
+        }
+    }
+}
+
+/// What a send end and a receive end have alike: the channel, an id, and whether the end
+/// was closed. One implementation of opening, cloning and closing serves both.
+struct End<T> {
+    channel: Arc<Channel<T>>,
+    /// Tells this end's parked operations apart from its clones'.
+    id: u64,
+    /// Set once by `close` (or drop); never cleared.
+    closed: AtomicBool,
+}
+
+impl<T> End<T> {
+    fn new(channel: Arc<Channel<T>>, closed: bool) -> End<T> {
+        End {
+            channel,
+            id: next_end_id(),
+            closed: AtomicBool::new(closed),
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Another open end of the same kind, counted among the open ones.
+    fn try_clone(&self, side: Side) -> Result<End<T>> {
+        let mut inner = self.channel.lock();
+        if self.is_closed() {
+            return Err(closed_end(side.name()));
+        }
+        *side.open_count(&mut inner) += 1;
+        Ok(End::new(self.channel.clone(), false))
+    }
+
+    /// Another end of the same kind: open, or closed if this one is.
+    fn clone_end(&self, side: Side) -> End<T> {
+        self.try_clone(side)
+            .unwrap_or_else(|_| End::new(self.channel.clone(), true))
+    }
+
+    /// Closes the end: with the channel locked and this end no longer counted as open,
+    /// `then` fails what waits on it. Does nothing if it was closed already.
+    fn close(&self, side: Side, then: impl FnOnce(&mut ChannelInner<T>, u64)) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let mut inner = self.channel.lock();
+        *side.open_count(&mut inner) -= 1;
+        then(&mut inner, self.id);
+    }
+
+    fn statistics(&self) -> MemoryObjectStreamStatistics {
+        self.channel.lock().statistics()
+    }
 }
 
 struct ChannelInner<T> {
@@ -350,10 +426,7 @@ fn end_of_stream() -> Error {
 /// # anyio::Result::Ok(()) }).unwrap();
 /// ```
 pub struct MemoryObjectSendStream<T> {
-    channel: Arc<Channel<T>>,
-    /// Tells this end's parked sends apart from its clones'.
-    id: u64,
-    closed: AtomicBool,
+    end: End<T>,
 }
 
 impl<T> MemoryObjectSendStream<T> {
@@ -417,7 +490,7 @@ impl<T> MemoryObjectSendStream<T> {
     /// ```
     pub fn send_nowait(&self, item: T) -> std::result::Result<(), SendError<T>> {
         let waker = {
-            let mut inner = self.channel.lock();
+            let mut inner = self.end.channel.lock();
             if let Err(kind) = self.check_open(&inner) {
                 return Err(SendError { kind, item });
             }
@@ -452,15 +525,9 @@ impl<T> MemoryObjectSendStream<T> {
     /// assert_eq!(rx.receive_nowait().unwrap_err().kind(), anyio::ErrorKind::EndOfStream);
     /// ```
     pub fn close(&self) {
-        if self.closed.swap(true, Ordering::AcqRel) {
-            return;
-        }
         let mut wakers = Vec::new();
-        {
-            let mut inner = self.channel.lock();
-            inner.open_send -= 1;
+        self.end.close(Side::Send, |inner, id| {
             // Sends parked on this end fail, with their items handed back.
-            let id = self.id;
             inner.senders.grant_matching(
                 |(end, _)| *end == id,
                 |(_, item)| Some((ErrorKind::ClosedResource, item)),
@@ -471,7 +538,7 @@ impl<T> MemoryObjectSendStream<T> {
                     .receivers
                     .grant_all(|_| Err(ErrorKind::EndOfStream), &mut wakers);
             }
-        }
+        });
         wake_all(wakers);
     }
 
@@ -491,15 +558,8 @@ impl<T> MemoryObjectSendStream<T> {
     /// assert_eq!(rx.receive_nowait().unwrap(), 7);
     /// ```
     pub fn try_clone(&self) -> Result<MemoryObjectSendStream<T>> {
-        let mut inner = self.channel.lock();
-        if self.closed.load(Ordering::Acquire) {
-            return Err(closed_end("send"));
-        }
-        inner.open_send += 1;
         Ok(MemoryObjectSendStream {
-            channel: self.channel.clone(),
-            id: next_end_id(),
-            closed: AtomicBool::new(false),
+            end: self.end.try_clone(Side::Send)?,
         })
     }
 
@@ -513,7 +573,7 @@ impl<T> MemoryObjectSendStream<T> {
     /// assert!(tx.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
+        self.end.is_closed()
     }
 
     /// The stream's state (the same from every end).
@@ -526,11 +586,11 @@ impl<T> MemoryObjectSendStream<T> {
     /// assert_eq!(tx.statistics().current_buffer_used, 1);
     /// ```
     pub fn statistics(&self) -> MemoryObjectStreamStatistics {
-        self.channel.lock().statistics()
+        self.end.statistics()
     }
 
     fn check_open(&self, inner: &ChannelInner<T>) -> std::result::Result<(), ErrorKind> {
-        if self.closed.load(Ordering::Acquire) {
+        if self.end.is_closed() {
             Err(ErrorKind::ClosedResource)
         } else if inner.open_receive == 0 {
             Err(ErrorKind::BrokenResource)
@@ -544,11 +604,9 @@ impl<T> Clone for MemoryObjectSendStream<T> {
     /// Another send end; cloning a closed end gives a closed end (see
     /// [`try_clone`](MemoryObjectSendStream::try_clone)).
     fn clone(&self) -> Self {
-        self.try_clone().unwrap_or_else(|_| MemoryObjectSendStream {
-            channel: self.channel.clone(),
-            id: next_end_id(),
-            closed: AtomicBool::new(true),
-        })
+        MemoryObjectSendStream {
+            end: self.end.clone_end(Side::Send),
+        }
     }
 }
 
@@ -612,7 +670,7 @@ impl<T> Future for MemorySend<'_, T> {
             std::task::ready!(crate::base::coop::poll_start(cx));
         }
         let waker = {
-            let mut inner = stream.channel.lock();
+            let mut inner = stream.end.channel.lock();
             match this.key {
                 None => {
                     let item = this
@@ -625,7 +683,7 @@ impl<T> Future for MemorySend<'_, T> {
                     match inner.place(item) {
                         Ok(waker) => waker,
                         Err(item) => {
-                            this.key = Some(inner.senders.push((stream.id, item), cx.waker()));
+                            this.key = Some(inner.senders.push((stream.end.id, item), cx.waker()));
                             return Poll::Pending;
                         }
                     }
@@ -641,7 +699,7 @@ impl<T> Future for MemorySend<'_, T> {
                     if is_cancelled() {
                         return Poll::Pending;
                     }
-                    let closed = stream.closed.load(Ordering::Acquire);
+                    let closed = stream.end.is_closed();
                     // Skipped while cancelled and then shielded, or this end was closed.
                     if !closed && !inner.has_room() {
                         return Poll::Pending;
@@ -674,7 +732,7 @@ impl<T> Drop for MemorySend<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
             // The withdrawn item (not delivered) is dropped after the mutex is released.
-            let withdrawn = self.stream.channel.lock().senders.withdraw(key);
+            let withdrawn = self.stream.end.channel.lock().senders.withdraw(key);
             drop(withdrawn);
         }
     }
@@ -704,10 +762,7 @@ impl<T> Drop for MemorySend<'_, T> {
 /// # });
 /// ```
 pub struct MemoryObjectReceiveStream<T> {
-    channel: Arc<Channel<T>>,
-    /// Tells this end's parked receives apart from its clones'.
-    id: u64,
-    closed: AtomicBool,
+    end: End<T>,
     /// The waiter slot of `Stream::poll_next` ([`NO_KEY`] when none). It outlives a
     /// dropped `next()` future, so `receive` and `receive_nowait` on this end reclaim it
     /// first (an item may already have been handed to it).
@@ -798,8 +853,8 @@ impl<T> MemoryObjectReceiveStream<T> {
     /// ```
     pub fn receive_nowait(&self) -> Result<T> {
         let (item, waker) = {
-            let mut inner = self.channel.lock();
-            if self.closed.load(Ordering::Acquire) {
+            let mut inner = self.end.channel.lock();
+            if self.end.is_closed() {
                 return Err(closed_end("receive"));
             }
             if let Some(result) = self.reclaim_stream_slot(&mut inner) {
@@ -836,16 +891,10 @@ impl<T> MemoryObjectReceiveStream<T> {
     /// assert_eq!(error.kind(), anyio::ErrorKind::BrokenResource);
     /// ```
     pub fn close(&self) {
-        if self.closed.swap(true, Ordering::AcqRel) {
-            return;
-        }
         let mut wakers = Vec::new();
-        let dropped_items;
-        {
-            let mut inner = self.channel.lock();
-            inner.open_receive -= 1;
+        let mut dropped_items = VecDeque::new();
+        self.end.close(Side::Receive, |inner, id| {
             // Receives parked on this end fail.
-            let id = self.id;
             inner.receivers.grant_matching(
                 |end| *end == id,
                 |_| Err(ErrorKind::ClosedResource),
@@ -857,10 +906,9 @@ impl<T> MemoryObjectReceiveStream<T> {
                     &mut wakers,
                 );
                 dropped_items = std::mem::take(&mut inner.buffer);
-            } else {
-                dropped_items = VecDeque::new();
             }
-        }
+        });
+        // Dropped outside the lock: an item's drop is user code.
         drop(dropped_items);
         wake_all(wakers);
     }
@@ -882,15 +930,8 @@ impl<T> MemoryObjectReceiveStream<T> {
     /// assert!(rx.try_clone().is_err());
     /// ```
     pub fn try_clone(&self) -> Result<MemoryObjectReceiveStream<T>> {
-        let mut inner = self.channel.lock();
-        if self.closed.load(Ordering::Acquire) {
-            return Err(closed_end("receive"));
-        }
-        inner.open_receive += 1;
         Ok(MemoryObjectReceiveStream {
-            channel: self.channel.clone(),
-            id: next_end_id(),
-            closed: AtomicBool::new(false),
+            end: self.end.try_clone(Side::Receive)?,
             stream_key: AtomicUsize::new(NO_KEY),
         })
     }
@@ -905,7 +946,7 @@ impl<T> MemoryObjectReceiveStream<T> {
     /// assert!(rx.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
+        self.end.is_closed()
     }
 
     /// The stream's state (the same from every end).
@@ -922,7 +963,7 @@ impl<T> MemoryObjectReceiveStream<T> {
     /// assert_eq!(stats.tasks_waiting_receive, 0);
     /// ```
     pub fn statistics(&self) -> MemoryObjectStreamStatistics {
-        self.channel.lock().statistics()
+        self.end.statistics()
     }
 
     fn poll_receive(&self, key: &mut Option<usize>, cx: &mut Context<'_>) -> Poll<Result<T>> {
@@ -931,10 +972,10 @@ impl<T> MemoryObjectReceiveStream<T> {
             std::task::ready!(crate::base::coop::poll_start(cx));
         }
         let (item, waker) = {
-            let mut inner = self.channel.lock();
+            let mut inner = self.end.channel.lock();
             match *key {
                 None => {
-                    if self.closed.load(Ordering::Acquire) {
+                    if self.end.is_closed() {
                         return Poll::Ready(Err(closed_end("receive")));
                     }
                     if let Some(result) = self.reclaim_stream_slot(&mut inner) {
@@ -944,7 +985,7 @@ impl<T> MemoryObjectReceiveStream<T> {
                         Some(taken) => taken,
                         None if inner.open_send == 0 => return Poll::Ready(Err(end_of_stream())),
                         None => {
-                            *key = Some(inner.receivers.push(self.id, cx.waker()));
+                            *key = Some(inner.receivers.push(self.end.id, cx.waker()));
                             return Poll::Pending;
                         }
                     }
@@ -958,7 +999,7 @@ impl<T> MemoryObjectReceiveStream<T> {
                         return Poll::Pending;
                     }
                     // Skipped while cancelled and then shielded, or this end was closed.
-                    let outcome = if self.closed.load(Ordering::Acquire) {
+                    let outcome = if self.end.is_closed() {
                         Err(closed_end("receive"))
                     } else {
                         match inner.take() {
@@ -1003,7 +1044,7 @@ impl<T> MemoryObjectReceiveStream<T> {
     /// or back to the buffer.
     fn withdraw(&self, key: usize) {
         let waker = {
-            let mut inner = self.channel.lock();
+            let mut inner = self.end.channel.lock();
             match inner.receivers.withdraw(key) {
                 Withdrawn::Granted(Ok(item)) => inner.give_back(item),
                 Withdrawn::Granted(Err(_)) | Withdrawn::Queued(_) => None,
@@ -1019,13 +1060,10 @@ impl<T> Clone for MemoryObjectReceiveStream<T> {
     /// Another receive end; cloning a closed end gives a closed end (see
     /// [`try_clone`](MemoryObjectReceiveStream::try_clone)).
     fn clone(&self) -> Self {
-        self.try_clone()
-            .unwrap_or_else(|_| MemoryObjectReceiveStream {
-                channel: self.channel.clone(),
-                id: next_end_id(),
-                closed: AtomicBool::new(true),
-                stream_key: AtomicUsize::new(NO_KEY),
-            })
+        MemoryObjectReceiveStream {
+            end: self.end.clone_end(Side::Receive),
+            stream_key: AtomicUsize::new(NO_KEY),
+        }
     }
 }
 
