@@ -1,0 +1,250 @@
+//! Stress tests of the races between threads that the core's lock-free parts must win:
+//! a wait queue's grant against a waiter's withdrawal, a child's wake against its
+//! completion and the reuse of its slot, and the deadline queue against moved deadlines.
+//!
+//! Each test runs its race `ANYIO_STRESS` times (default: a few thousand, about a second
+//! in all; the figures in the issue notes come from `ANYIO_STRESS=1000000`).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use anyio::{CancelScope, Lock, Runtime, Semaphore};
+
+fn iterations(default: usize) -> usize {
+    std::env::var("ANYIO_STRESS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
+fn runtime() -> Runtime {
+    Runtime::builder().worker_threads(2).build().unwrap()
+}
+
+/// A waiter parked on another thread is cancelled (its future dropped) while the
+/// holder releases: either the waiter got the lock (and its drop passes it on) or the
+/// release skipped it; never a lock held by nobody, never two owners.
+#[test]
+fn lock_grant_races_waiter_withdrawal() {
+    let runs = iterations(3_000);
+    let lock = Arc::new(Lock::new());
+    let semaphore = Arc::new(Semaphore::new(1));
+    runtime().block_on(async {
+        for _ in 0..runs {
+            let held = lock.acquire_nowait().unwrap();
+            let slot = semaphore.acquire_nowait().unwrap();
+            let scope = CancelScope::new();
+            anyio::task_group!(|tg| {
+                let (lock, semaphore, waiter_scope) =
+                    (lock.clone(), semaphore.clone(), scope.clone());
+                tg.spawn(async move {
+                    waiter_scope
+                        .run(async {
+                            let _lock = lock.acquire().await.unwrap();
+                            let _slot = semaphore.acquire().await;
+                        })
+                        .await;
+                });
+                anyio::wait_all_tasks_blocked().await;
+                // The release and the cancel race on two threads.
+                let canceller = std::thread::spawn({
+                    let scope = scope.clone();
+                    move || scope.cancel()
+                });
+                drop(held);
+                drop(slot);
+                canceller.join().unwrap();
+            })
+            .unwrap();
+            assert!(!lock.locked(), "the lock ended up held by nobody");
+            assert_eq!(lock.statistics().tasks_waiting, 0);
+            assert_eq!(semaphore.value(), 1, "a slot was lost");
+            assert_eq!(semaphore.statistics().tasks_waiting, 0);
+        }
+    });
+}
+
+/// The narrowest form of the race above, without a runtime: a parked acquire is dropped
+/// on one thread at the moment the holder releases on another. Either the release
+/// skipped it, or it granted the lock to it and the drop passes the lock on; never a
+/// lock held by nobody.
+#[test]
+fn lock_release_races_dropping_a_parked_acquire() {
+    let runs = iterations(20_000);
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    type Parked = std::pin::Pin<Box<anyio::LockAcquire<'static>>>;
+    let (to_dropper, parked) = std::sync::mpsc::channel::<Parked>();
+    // The acquires travel to another thread: a leaked lock lets them be 'static.
+    let lock: &'static Lock = Box::leak(Box::new(Lock::new()));
+    let dropper = std::thread::spawn({
+        let barrier = barrier.clone();
+        move || {
+            for acquire in parked {
+                barrier.wait();
+                drop(acquire);
+            }
+        }
+    });
+    let mut cx = std::task::Context::from_waker(Waker::noop());
+    for _ in 0..runs {
+        let guard = lock.acquire_nowait().unwrap();
+        let mut acquire = Box::pin(lock.acquire());
+        assert!(
+            acquire.as_mut().poll(&mut cx).is_pending(),
+            "parked behind the holder"
+        );
+        to_dropper.send(acquire).unwrap();
+        barrier.wait();
+        drop(guard);
+        // Whoever won, the lock is free once the dropper is done with this round.
+        let mut waited = 0;
+        while lock.locked() {
+            waited += 1;
+            assert!(waited < 10_000_000, "the lock ended up held by nobody");
+            std::hint::spin_loop();
+        }
+        assert_eq!(lock.statistics().tasks_waiting, 0);
+    }
+    drop(to_dropper);
+    dropper.join().unwrap();
+}
+
+/// A parked receive is dropped on one thread while a send on another hands it an item:
+/// the item is never lost (it goes back to the stream) and never arrives twice.
+#[test]
+fn send_races_dropping_a_parked_receive() {
+    let runs = iterations(20_000);
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    type Parked = std::pin::Pin<Box<anyio::streams::memory::MemoryReceive<'static, u32>>>;
+    let (to_dropper, parked) = std::sync::mpsc::channel::<Parked>();
+    let (tx, rx) = anyio::create_memory_object_stream::<u32>(0);
+    let rx: &'static anyio::MemoryObjectReceiveStream<u32> = Box::leak(Box::new(rx));
+    let dropper = std::thread::spawn({
+        let barrier = barrier.clone();
+        move || {
+            for receive in parked {
+                barrier.wait();
+                drop(receive);
+                barrier.wait(); // this round's drop is done
+            }
+        }
+    });
+    let mut cx = std::task::Context::from_waker(Waker::noop());
+    for n in 0..runs as u32 {
+        let mut receive = Box::pin(rx.receive());
+        assert!(
+            receive.as_mut().poll(&mut cx).is_pending(),
+            "parked: nothing sent yet"
+        );
+        to_dropper.send(receive).unwrap();
+        barrier.wait();
+        let sent = tx.send_nowait(n).is_ok();
+        barrier.wait(); // the receive is gone, with whatever was handed to it
+        assert_eq!(rx.statistics().tasks_waiting_receive, 0);
+        match rx.receive_nowait() {
+            Ok(item) => assert!(sent && item == n, "item {item} came back unsent"),
+            Err(error) => {
+                assert!(!sent, "item {n} was sent and lost");
+                assert_eq!(error.kind(), anyio::ErrorKind::WouldBlock);
+            }
+        }
+    }
+    drop(to_dropper);
+    dropper.join().unwrap();
+}
+
+/// Children finish while another thread keeps waking their (stale) wakers, and new
+/// children reuse the freed slots: every child runs to its end exactly once, and the
+/// group ends.
+#[test]
+fn child_wakes_race_completion_and_slot_reuse() {
+    let runs = iterations(300);
+    let wakers: Arc<std::sync::Mutex<Vec<Waker>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let waker_thread = std::thread::spawn({
+        let (wakers, stop) = (wakers.clone(), stop.clone());
+        move || {
+            while !stop.load(Ordering::Relaxed) {
+                let batch = std::mem::take(&mut *wakers.lock().unwrap());
+                for waker in batch {
+                    waker.wake();
+                }
+                std::thread::yield_now();
+            }
+        }
+    });
+    let finished = AtomicUsize::new(0);
+    runtime().block_on(async {
+        for _ in 0..runs {
+            anyio::task_group!(|tg| {
+                for _ in 0..32 {
+                    let wakers = wakers.clone();
+                    let finished = &finished;
+                    tg.start_soon(async move {
+                        for _ in 0..3 {
+                            std::future::poll_fn(|cx| {
+                                wakers.lock().unwrap().push(cx.waker().clone());
+                                std::task::Poll::Ready(())
+                            })
+                            .await;
+                            anyio::lowlevel::checkpoint().await;
+                        }
+                        finished.fetch_add(1, Ordering::Relaxed);
+                    });
+                }
+            })
+            .unwrap();
+        }
+    });
+    stop.store(true, Ordering::Relaxed);
+    waker_thread.join().unwrap();
+    assert_eq!(finished.load(Ordering::Relaxed), runs * 32);
+}
+
+/// The deadline queue against moved deadlines, three ways at once: scopes whose deadline
+/// passes fire; scopes whose deadline moved an hour later well before it passed never
+/// fire; scopes whose deadline another thread moves right at the moment it passes may go
+/// either way, but consistently (cancelled exactly when their body was dropped).
+#[test]
+fn deadline_queue_races_moved_deadlines() {
+    let runs = iterations(2_000);
+    runtime().block_on(async {
+        let (tx, rx) = std::sync::mpsc::channel::<(Instant, CancelScope)>();
+        // Moves each deadline it is given at the very moment the deadline passes.
+        let mover = std::thread::spawn(move || {
+            for (at, scope) in rx {
+                while Instant::now() < at {
+                    std::hint::spin_loop();
+                }
+                scope.set_deadline(Some(at + Duration::from_secs(3600)));
+            }
+        });
+        anyio::task_group!(|tg| {
+            for i in 0..runs {
+                let kind = i % 3;
+                let delay = if kind == 1 { 50_000 } else { 300 };
+                let at = Instant::now() + Duration::from_micros(delay);
+                let scope = CancelScope::with_deadline(at);
+                match kind {
+                    1 => scope.set_deadline(Some(at + Duration::from_secs(3600))),
+                    2 => tx.send((at, scope.clone())).unwrap(),
+                    _ => {}
+                }
+                tg.start_soon(async move {
+                    let outcome = scope.run(anyio::sleep(0.002)).await;
+                    match kind {
+                        0 => assert!(outcome.is_none(), "a deadline that passed did not fire"),
+                        1 => assert!(outcome.is_some(), "a deadline moved away fired"),
+                        _ => assert_eq!(outcome.is_none(), scope.cancel_called()),
+                    }
+                });
+            }
+            drop(tx);
+        })
+        .unwrap();
+        mover.join().unwrap();
+    });
+}
