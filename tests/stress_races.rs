@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use anyio::{CancelScope, Lock, Runtime, Semaphore};
+use anyio::streams::memory::MemoryReceive;
+use anyio::{CancelScope, Lock, LockAcquire, Runtime, Semaphore};
 
 fn iterations(default: usize) -> usize {
     std::env::var("ANYIO_STRESS")
@@ -74,42 +75,38 @@ fn lock_grant_races_waiter_withdrawal() {
 #[test]
 fn lock_release_races_dropping_a_parked_acquire() {
     let runs = iterations(20_000);
-    let barrier = Arc::new(std::sync::Barrier::new(2));
-    type Parked = std::pin::Pin<Box<anyio::LockAcquire<'static>>>;
-    let (to_dropper, parked) = std::sync::mpsc::channel::<Parked>();
-    // The acquires travel to another thread: a leaked lock lets them be 'static.
-    let lock: &'static Lock = Box::leak(Box::new(Lock::new()));
-    let dropper = std::thread::spawn({
-        let barrier = barrier.clone();
-        move || {
+    let barrier = std::sync::Barrier::new(2);
+    let lock = Lock::new();
+    let (to_dropper, parked) = std::sync::mpsc::channel::<std::pin::Pin<Box<LockAcquire<'_>>>>();
+    std::thread::scope(|threads| {
+        threads.spawn(|| {
             for acquire in parked {
                 barrier.wait();
                 drop(acquire);
             }
+        });
+        let mut cx = std::task::Context::from_waker(Waker::noop());
+        for _ in 0..runs {
+            let guard = lock.acquire_nowait().unwrap();
+            let mut acquire = Box::pin(lock.acquire());
+            assert!(
+                acquire.as_mut().poll(&mut cx).is_pending(),
+                "parked behind the holder"
+            );
+            to_dropper.send(acquire).unwrap();
+            barrier.wait();
+            drop(guard);
+            // Whoever won, the lock is free once the dropper is done with this round.
+            let mut waited = 0;
+            while lock.locked() {
+                waited += 1;
+                assert!(waited < 10_000_000, "the lock ended up held by nobody");
+                std::thread::yield_now();
+            }
+            assert_eq!(lock.statistics().tasks_waiting, 0);
         }
+        drop(to_dropper);
     });
-    let mut cx = std::task::Context::from_waker(Waker::noop());
-    for _ in 0..runs {
-        let guard = lock.acquire_nowait().unwrap();
-        let mut acquire = Box::pin(lock.acquire());
-        assert!(
-            acquire.as_mut().poll(&mut cx).is_pending(),
-            "parked behind the holder"
-        );
-        to_dropper.send(acquire).unwrap();
-        barrier.wait();
-        drop(guard);
-        // Whoever won, the lock is free once the dropper is done with this round.
-        let mut waited = 0;
-        while lock.locked() {
-            waited += 1;
-            assert!(waited < 10_000_000, "the lock ended up held by nobody");
-            std::hint::spin_loop();
-        }
-        assert_eq!(lock.statistics().tasks_waiting, 0);
-    }
-    drop(to_dropper);
-    dropper.join().unwrap();
 }
 
 /// A parked receive is dropped on one thread while a send on another hands it an item:
@@ -117,43 +114,40 @@ fn lock_release_races_dropping_a_parked_acquire() {
 #[test]
 fn send_races_dropping_a_parked_receive() {
     let runs = iterations(20_000);
-    let barrier = Arc::new(std::sync::Barrier::new(2));
-    type Parked = std::pin::Pin<Box<anyio::streams::memory::MemoryReceive<'static, u32>>>;
-    let (to_dropper, parked) = std::sync::mpsc::channel::<Parked>();
+    let barrier = std::sync::Barrier::new(2);
     let (tx, rx) = anyio::create_memory_object_stream::<u32>(0);
-    let rx: &'static anyio::MemoryObjectReceiveStream<u32> = Box::leak(Box::new(rx));
-    let dropper = std::thread::spawn({
-        let barrier = barrier.clone();
-        move || {
+    let (to_dropper, parked) =
+        std::sync::mpsc::channel::<std::pin::Pin<Box<MemoryReceive<'_, u32>>>>();
+    std::thread::scope(|threads| {
+        threads.spawn(|| {
             for receive in parked {
                 barrier.wait();
                 drop(receive);
                 barrier.wait(); // this round's drop is done
             }
-        }
-    });
-    let mut cx = std::task::Context::from_waker(Waker::noop());
-    for n in 0..runs as u32 {
-        let mut receive = Box::pin(rx.receive());
-        assert!(
-            receive.as_mut().poll(&mut cx).is_pending(),
-            "parked: nothing sent yet"
-        );
-        to_dropper.send(receive).unwrap();
-        barrier.wait();
-        let sent = tx.send_nowait(n).is_ok();
-        barrier.wait(); // the receive is gone, with whatever was handed to it
-        assert_eq!(rx.statistics().tasks_waiting_receive, 0);
-        match rx.receive_nowait() {
-            Ok(item) => assert!(sent && item == n, "item {item} came back unsent"),
-            Err(error) => {
-                assert!(!sent, "item {n} was sent and lost");
-                assert_eq!(error.kind(), anyio::ErrorKind::WouldBlock);
+        });
+        let mut cx = std::task::Context::from_waker(Waker::noop());
+        for n in 0..runs as u32 {
+            let mut receive = Box::pin(rx.receive());
+            assert!(
+                receive.as_mut().poll(&mut cx).is_pending(),
+                "parked: nothing sent yet"
+            );
+            to_dropper.send(receive).unwrap();
+            barrier.wait();
+            let sent = tx.send_nowait(n).is_ok();
+            barrier.wait(); // the receive is gone, with whatever was handed to it
+            assert_eq!(rx.statistics().tasks_waiting_receive, 0);
+            match rx.receive_nowait() {
+                Ok(item) => assert!(sent && item == n, "item {item} came back unsent"),
+                Err(error) => {
+                    assert!(!sent, "item {n} was sent and lost");
+                    assert_eq!(error.kind(), anyio::ErrorKind::WouldBlock);
+                }
             }
         }
-    }
-    drop(to_dropper);
-    dropper.join().unwrap();
+        drop(to_dropper);
+    });
 }
 
 /// Children finish while another thread keeps waking their (stale) wakers, and new
