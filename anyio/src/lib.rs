@@ -40,6 +40,18 @@
 //! [`with_cleanup`]); a [`TaskGroup`] counts as shielded work until its last child has
 //! ended, so no child ever outlives the scope around its group.
 //!
+//! ## Cooperative scheduling
+//!
+//! An anyio operation that can complete at once (an uncontended lock, an item already in
+//! a stream, an event already set) does so without suspending, which keeps it cheap. So
+//! that a task looping over such operations still lets its siblings run, every task has
+//! a *budget*: **a task never completes more than 128 anyio operations in a row without
+//! yielding.** Once the budget of a poll is spent, the next operation yields once (it
+//! wakes its task and returns `Pending`) and the budget is refilled at the task's next
+//! poll. Like any suspension point, that yield is where a cancelled body is dropped.
+//! Code outside an anyio task (a foreign executor) has no budget. A loop that does no
+//! anyio operation at all must yield itself, with [`lowlevel::checkpoint`].
+//!
 //! ## Map
 //!
 //! - Runtime: [`run`], [`Runtime`], [`Builder`], [`macro@main`], [`macro@test`].

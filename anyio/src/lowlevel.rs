@@ -3,6 +3,10 @@
 //! Every anyio operation is a *checkpoint*: started in a cancelled scope, it returns
 //! `Pending` at once so that the scope drops the body there. These functions let your own
 //! futures behave the same way.
+//!
+//! Operations that complete at once also spend the task's cooperative budget (see the
+//! crate docs, "Cooperative scheduling"): after 128 of them in a row the next one yields.
+//! [`checkpoint`] always yields; [`checkpoint_if_cancelled`] never does.
 
 use std::future::Future;
 use std::pin::Pin;

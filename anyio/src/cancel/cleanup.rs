@@ -7,9 +7,9 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use crate::base::context;
+use crate::base::output::TaskOutput;
 use crate::cancel::scope::{CancelScope, CancelScopeRun};
 use crate::lowlevel;
-use crate::task::TaskOutput;
 
 /// Runs `body`; if it fails (returns `Err`) or is cancelled, runs `cleanup` to completion
 /// in a shielded scope first. The async counterpart of Python's

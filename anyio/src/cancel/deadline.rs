@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use pin_project_lite::pin_project;
 
 use crate::base::context;
+use crate::base::duration::IntoDuration;
 use crate::base::scope::effective_deadline;
 use crate::cancel::scope::{CancelScopeRun, pooled_scope};
 use crate::error::{Error, ErrorKind};
-use crate::time::IntoDuration;
 
 /// Runs `body` with a deadline `delay` from now (measured when the returned future is
 /// first polled): `Some(output)` if it finished in time, `None` if the deadline ended it.

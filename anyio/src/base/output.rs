@@ -1,0 +1,80 @@
+//! `TaskOutput`: what a task, a group body or a cleaned-up body may return.
+
+use crate::error::Error;
+
+/// The output of a task group body or child: `()` or `Result<T, E>` with
+/// `E: Into<anyio::Error>`.
+///
+/// An `Err` is a failure: it cancels the group and is reported by it.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::TaskOutput;
+///
+/// assert!(!().is_failure());
+/// let failed: Result<(), std::io::Error> = Err(std::io::ErrorKind::Other.into());
+/// assert!(failed.is_failure());
+/// assert_eq!(Ok::<_, anyio::Error>(3).into_result().unwrap(), 3);
+/// ```
+pub trait TaskOutput {
+    /// The value on success.
+    type Value;
+
+    /// Whether this output is a failure.
+    fn is_failure(&self) -> bool;
+
+    /// The value, or the failure as an [`anyio::Error`](Error).
+    fn into_result(self) -> Result<Self::Value, Error>;
+}
+
+impl TaskOutput for () {
+    type Value = ();
+
+    fn is_failure(&self) -> bool {
+        false
+    }
+
+    fn into_result(self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+impl<T, E: Into<Error>> TaskOutput for Result<T, E> {
+    type Value = T;
+
+    fn is_failure(&self) -> bool {
+        self.is_err()
+    }
+
+    fn into_result(self) -> Result<T, Error> {
+        self.map_err(Into::into)
+    }
+}
+
+/// Names the never type `!` on stable Rust, through the return type of a function
+/// pointer, so that a body that never returns (`loop { .. }`, `panic!()`) is a valid task.
+#[doc(hidden)]
+pub trait NeverHack {
+    /// The function's return type.
+    type Output;
+}
+
+impl<R> NeverHack for fn() -> R {
+    type Output = R;
+}
+
+/// The never type `!`.
+type Never = <fn() -> ! as NeverHack>::Output;
+
+impl TaskOutput for Never {
+    type Value = ();
+
+    fn is_failure(&self) -> bool {
+        false
+    }
+
+    fn into_result(self) -> Result<(), Error> {
+        self
+    }
+}
