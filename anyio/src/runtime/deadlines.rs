@@ -36,7 +36,7 @@ struct QueueState {
 
 impl DeadlineQueue {
     fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        crate::base::lock::lock(&self.state)
     }
 
     /// Registers `scope` to be cancelled at `at`.

@@ -201,7 +201,7 @@ struct ChannelInner<T> {
 
 impl<T> Channel<T> {
     fn lock(&self) -> MutexGuard<'_, ChannelInner<T>> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        crate::base::lock::lock(&self.inner)
     }
 }
 

@@ -142,7 +142,7 @@ impl Event {
     }
 
     fn lock_waiters(&self) -> std::sync::MutexGuard<'_, WaitQueue<(), ()>> {
-        self.waiters.lock().unwrap_or_else(|e| e.into_inner())
+        crate::base::lock::lock(&self.waiters)
     }
 }
 

@@ -400,7 +400,7 @@ impl CapacityLimiter {
     }
 
     fn lock_inner(&self) -> std::sync::MutexGuard<'_, LimiterInner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        crate::base::lock::lock(&self.inner)
     }
 }
 

@@ -279,7 +279,7 @@ impl Lock {
     }
 
     fn lock_waiters(&self) -> std::sync::MutexGuard<'_, WaitQueue<u64, ()>> {
-        self.waiters.lock().unwrap_or_else(|e| e.into_inner())
+        crate::base::lock::lock(&self.waiters)
     }
 
     /// Releases the lock: hands it to the first live waiter, or frees it.

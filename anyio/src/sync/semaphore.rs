@@ -267,7 +267,7 @@ impl Semaphore {
     }
 
     fn lock_waiters(&self) -> std::sync::MutexGuard<'_, WaitQueue<(), ()>> {
-        self.waiters.lock().unwrap_or_else(|e| e.into_inner())
+        crate::base::lock::lock(&self.waiters)
     }
 
     /// Takes a slot if the value is positive. Without the mutex (`locked == false`) only

@@ -185,9 +185,11 @@ pub(crate) fn close_children(group: &TaskGroup<'_>) {
     for slot in closed.slots.iter().flatten() {
         slot.node().finished.store(true, Ordering::Release);
     }
+    // Breaks the node -> group reference cycle first: a child's drop is user code, and
+    // a panic in it must not leak the group.
+    let shared = std::mem::take(&mut *lock(&group.shared.children));
+    drop(shared);
     drop(closed);
-    // Breaks the node -> group reference cycle.
-    *lock(&group.shared.children) = SharedChildren::default();
 }
 
 /// Failures and panics collected from the body and the children.
