@@ -38,7 +38,7 @@ async fn pipeline() -> anyio::Result<()> {
 
 // ANCHOR: fan_in
 async fn fan_in() -> anyio::Result<()> {
-    let (tx, mut rx) = anyio::create_memory_object_stream::<String>(8);
+    let (tx, rx) = anyio::create_memory_object_stream::<String>(8);
     anyio::task_group!(|tg| {
         for sensor in ["north", "south", "east"] {
             let tx = tx.clone(); // each producer owns a clone
@@ -51,7 +51,7 @@ async fn fan_in() -> anyio::Result<()> {
         }
         drop(tx); // keep no clone here, or the stream would never end
         let mut all = Vec::new();
-        while let Some(reading) = futures_lite::StreamExt::next(&mut rx).await {
+        while let Some(reading) = rx.next().await {
             all.push(reading);
         }
         println!("  collected {} readings", all.len());
