@@ -665,3 +665,88 @@ async fn code_after_a_group_whose_children_an_outer_cancel_dropped_does_not_run(
     );
     assert!(!is_set(&after), "the code after the group did not run");
 }
+
+// ---- Found in review ----
+
+/// The child of `start` fails and, before the caller looks again, the caller's scope is
+/// cancelled: the error must still reach the caller, not vanish with it.
+#[anyio::test(timeout = 5)]
+async fn a_start_failure_reaches_a_caller_cancelled_right_after_it() {
+    let scope = CancelScope::new();
+    let outcome = anyio::task_group!(|tg| {
+        let handle = scope.clone();
+        let started = scope
+            .run(tg.start(|_status: TaskStatus<()>| async move {
+                lowlevel::checkpoint().await;
+                handle.cancel(); // the caller is cancelled...
+                Err::<(), _>(fail("boom")) // ...just as the child fails
+            }))
+            .await;
+        anyio::Result::Ok(started)
+    });
+    let started = outcome
+        .expect("the caller took the error")
+        .expect("the body finished");
+    let error = started
+        .expect("an outcome already there is returned in a cancelled scope")
+        .unwrap_err();
+    assert_eq!(error.to_string(), "boom");
+}
+
+/// A child whose drop panics when a cancellation drops it: the panic is the child's (the
+/// group resumes it once the others have ended), and a sibling's shielded cleanup still
+/// runs to its end.
+#[anyio::test(timeout = 5)]
+async fn a_panic_in_a_cancelled_childs_drop_does_not_cut_short_its_siblings() {
+    struct PanicOnDrop;
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            if !std::thread::panicking() {
+                panic!("drop of a cancelled child");
+            }
+        }
+    }
+    let cleaned = flag();
+    let outcome = futures_lite::FutureExt::catch_unwind(AssertUnwindSafe(async {
+        anyio::task_group!(|tg| {
+            tg.start_soon(anyio::with_cleanup(anyio::sleep_forever(), async {
+                anyio::sleep(0.01).await;
+                set(&cleaned);
+            }));
+            tg.start_soon(async {
+                let _bomb = PanicOnDrop;
+                anyio::sleep_forever().await;
+            });
+            wait_all_tasks_blocked().await;
+            tg.cancel();
+        })
+    }))
+    .await;
+    let panic = outcome.expect_err("the child's panic comes out of the group");
+    assert_eq!(
+        panic.downcast_ref::<&str>().copied(),
+        Some("drop of a cancelled child")
+    );
+    assert!(is_set(&cleaned), "the sibling's cleanup ran to its end");
+}
+
+/// A task group polled by a foreign executor on a fresh thread, whose child runs an anyio
+/// runtime of its own: the thread's activity counter appears during that child's poll,
+/// and must not be lowered below zero when the poll ends.
+#[test]
+fn a_runtime_started_inside_a_foreign_poll_of_a_group_keeps_the_counters_straight() {
+    std::thread::spawn(|| {
+        futures_lite::future::block_on(async {
+            anyio::task_group!(|tg| {
+                tg.start_soon(async {
+                    assert_eq!(anyio::run(async { 7 }), 7);
+                });
+            })
+            .unwrap();
+        });
+        // The thread still counts as idle: a later runtime's waiter returns.
+        anyio::run(anyio::wait_all_tasks_blocked());
+    })
+    .join()
+    .expect("no counter underflow");
+}

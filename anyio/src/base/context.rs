@@ -175,7 +175,7 @@ pub(crate) struct TaskEnter<'a> {
     previous_id: u64,
     previous_budget: u16,
     /// As in `Activity` (which this inlines, to touch the thread-local once per poll).
-    saved_waiter: bool,
+    activity: Activity,
 }
 
 impl<'a> TaskEnter<'a> {
@@ -183,7 +183,7 @@ impl<'a> TaskEnter<'a> {
     #[inline]
     pub(crate) fn new(id: u64, slot: &'a mut Option<Arc<dyn TaskIdentity>>) -> TaskEnter<'a> {
         let identity = slot.take();
-        let (previous_id, previous_budget, previous, saved_waiter) = CONTEXT.with(|cx| {
+        let (previous_id, previous_budget, previous, activity) = CONTEXT.with(|cx| {
             (
                 cx.task_id.replace(id),
                 cx.budget.replace(coop::BUDGET),
@@ -196,7 +196,7 @@ impl<'a> TaskEnter<'a> {
             slot,
             previous_id,
             previous_budget,
-            saved_waiter,
+            activity,
         }
     }
 }
@@ -206,7 +206,7 @@ impl Drop for TaskEnter<'_> {
     fn drop(&mut self) {
         let previous = self.slot.take();
         let identity = CONTEXT.with(|cx| {
-            cx.end_activity(self.saved_waiter);
+            cx.end_activity(&self.activity);
             cx.task_id.set(self.previous_id);
             cx.budget.set(self.previous_budget);
             cx.task.replace(previous)
@@ -254,41 +254,57 @@ pub(crate) fn is_current_activity(counter: &Arc<ActivityCounter>) -> bool {
 /// definition, and so is the code that only polled them.
 pub(crate) struct Activity {
     saved_waiter: bool,
+    /// Whether the thread's counter was raised (and so must be lowered): the counter may
+    /// appear during the unit, when a thread enters its first runtime inside a poll.
+    counted: bool,
 }
 
-impl Activity {
+/// Ends an activity unit on drop.
+pub(crate) struct ActivityGuard {
+    activity: Activity,
+}
+
+impl ActivityGuard {
+    /// Starts an activity unit (a group-body poll; task polls use `TaskEnter`).
     #[inline]
-    pub(crate) fn new() -> Activity {
-        Activity {
-            saved_waiter: CONTEXT.with(Context::begin_activity),
+    pub(crate) fn new() -> ActivityGuard {
+        ActivityGuard {
+            activity: CONTEXT.with(Context::begin_activity),
         }
     }
 }
 
-impl Drop for Activity {
+impl Drop for ActivityGuard {
     #[inline]
     fn drop(&mut self) {
-        CONTEXT.with(|cx| cx.end_activity(self.saved_waiter));
+        CONTEXT.with(|cx| cx.end_activity(&self.activity));
     }
 }
 
 impl Context {
-    /// Starts an activity unit: marks the thread active; returns the saved waiter flag.
+    /// Starts an activity unit: marks the thread active.
     #[inline]
-    fn begin_activity(&self) -> bool {
-        if let Some(counter) = self.activity.get() {
-            // Single writer: a load and a store suffice.
-            let active = counter.active.load(Ordering::Relaxed);
-            counter.active.store(active + 1, Ordering::Release);
+    fn begin_activity(&self) -> Activity {
+        let counted = match self.activity.get() {
+            Some(counter) => {
+                // Single writer: a load and a store suffice.
+                let active = counter.active.load(Ordering::Relaxed);
+                counter.active.store(active + 1, Ordering::Release);
+                true
+            }
+            None => false,
+        };
+        Activity {
+            saved_waiter: self.waiter_polled.replace(false),
+            counted,
         }
-        self.waiter_polled.replace(false)
     }
 
     /// Ends an activity unit started by `begin_activity`.
     #[inline]
-    fn end_activity(&self, saved_waiter: bool) {
+    fn end_activity(&self, activity: &Activity) {
         let waiter = self.waiter_polled.get();
-        if let Some(counter) = self.activity.get() {
+        if let Some(counter) = self.activity.get().filter(|_| activity.counted) {
             // The poll is counted before the thread stops being active, so a reader
             // that sees it idle also sees the poll.
             if !waiter {
@@ -298,7 +314,7 @@ impl Context {
             let active = counter.active.load(Ordering::Relaxed);
             counter.active.store(active - 1, Ordering::Release);
         }
-        self.waiter_polled.set(saved_waiter || waiter);
+        self.waiter_polled.set(activity.saved_waiter || waiter);
     }
 }
 

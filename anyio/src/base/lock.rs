@@ -1,8 +1,9 @@
 //! The crate's one policy for its internal mutexes: a poisoned lock is used anyway.
 //!
-//! No internal lock is held while user code runs (wakers are woken, items dropped and
-//! futures polled after the guard is released), and every critical section leaves its
-//! data consistent before anything in it can panic. So a poisoned mutex only means that
+//! No internal lock is held while user code runs (items are dropped and futures polled
+//! after the guard is released; so are wakers woken, except the wake a wait queue gives
+//! a cancelled waiter it skips, which only schedules a task), and every critical section
+//! leaves its data consistent before anything in it can panic. So a poisoned mutex only means that
 //! some unrelated panic unwound through a guard; its data is sound, and refusing it would
 //! turn one panic into a cascade of them, or into a lost wake-up.
 

@@ -54,6 +54,11 @@
 //! polled again before its group can finish; so a group never waits forever for a child
 //! that a cancel should have dropped, and a waiter that was skipped while cancelled is
 //! never left parked next to a free resource once the cancel is lifted.
+//!
+//! The invariant holds for anyio's own futures (scope wrappers, groups, task roots),
+//! which poll their bodies whenever they are polled. A foreign combinator that polls
+//! only the sub-futures that were woken (`FuturesUnordered`, say) is woken too, but may
+//! leave an un-cancelled waiter parked until something wakes that waiter itself.
 
 /// What to do after a body returned `Pending`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

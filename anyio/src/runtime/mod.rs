@@ -185,6 +185,9 @@ impl Runtime {
              runtime; await the future instead, or start it in a task group"
         );
         let _runtime = current::enter(&self.shared);
+        // The main task starts outside any scope, even when `block_on` is called from
+        // inside a foreign poll of anyio code (whose scope is current on this thread).
+        let _scope = context::ScopeEnter::new(None);
         let id = next_task_id();
         self.shared.registry.main_task.store(id, Ordering::Release);
         struct ClearMain<'a>(&'a RuntimeShared);

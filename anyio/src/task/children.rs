@@ -280,7 +280,9 @@ pub(crate) fn poll_children(
             continue;
         };
         let node = slot.node();
-        node.queued.store(false, Ordering::Release);
+        // A swap, not a store: it orders this against the poll's reads, so a wake that
+        // finds the flag set (and skips queueing) happened before the poll looked.
+        node.queued.swap(false, Ordering::AcqRel);
         let id = node.id;
         let poll = slot.poll(id);
         if poll.is_pending() && slot.node().queued.load(Ordering::Acquire) {

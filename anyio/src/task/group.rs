@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::mem::ManuallyDrop;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use atomic_waker::AtomicWaker;
@@ -86,6 +86,28 @@ pub(crate) struct GroupShared {
     pub(crate) host_task: AtomicU64,
     /// Lock order: `TaskGroup::local` before this (never the other way round).
     pub(crate) children: Mutex<SharedChildren>,
+    /// Failures of `start`ed children whose caller went away without taking them; the
+    /// run future adds them to the group's failures. `has_orphaned` spares it the lock.
+    orphaned: Mutex<Vec<Error>>,
+    has_orphaned: AtomicBool,
+}
+
+impl GroupShared {
+    /// Reports a failure nobody else will: it becomes a failure of the group, which is
+    /// cancelled as for any failure (and so woken).
+    pub(crate) fn report_orphaned_failure(&self, error: Error) {
+        lock(&self.orphaned).push(error);
+        self.has_orphaned.store(true, Ordering::Release);
+        self.scope.cancel(CancelOrigin::Explicit, None);
+        self.scope.waker.wake();
+    }
+
+    /// Moves the orphaned failures into `errors`.
+    pub(crate) fn take_orphaned_failures(&self, errors: &mut Vec<Error>) {
+        if self.has_orphaned.swap(false, Ordering::AcqRel) {
+            errors.append(&mut lock(&self.orphaned));
+        }
+    }
 }
 
 impl TaskSource for GroupShared {
@@ -124,6 +146,8 @@ impl<'env> TaskGroup<'env> {
                 scope: Arc::new(ScopeState::new(None, false)),
                 host_task: AtomicU64::new(0),
                 children: Mutex::new(SharedChildren::default()),
+                orphaned: Mutex::new(Vec::new()),
+                has_orphaned: AtomicBool::new(false),
             }),
             local: ManuallyDrop::new(Mutex::new(Local::new())),
         }
@@ -408,7 +432,11 @@ impl<'env> TaskGroup<'env> {
         let child_scope = CancelScope::new();
         let child =
             crate::task::status::StartChild::new(child_scope.run(f(status)), handshake.clone());
-        let _abandon = crate::task::status::AbandonOnDrop::new(child_scope, handshake.clone());
+        let _abandon = crate::task::status::AbandonOnDrop::new(
+            child_scope,
+            handshake.clone(),
+            self.shared.clone(),
+        );
         // Until it reports readiness, the child's parent is the task calling `start`.
         let caller = context::current_task_id();
         let handshake_node = handshake.clone();

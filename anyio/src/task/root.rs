@@ -111,8 +111,14 @@ where
                     });
                     match verdict {
                         Verdict::Drop => {
-                            this.future.set(None);
-                            return Poll::Ready(ChildOutcome::Cancelled);
+                            // The drop is user code: a panic in it is the task's panic.
+                            let mut future = this.future.as_mut();
+                            return Poll::Ready(
+                                match catch_unwind(AssertUnwindSafe(|| future.set(None))) {
+                                    Ok(()) => ChildOutcome::Cancelled,
+                                    Err(payload) => ChildOutcome::Panicked(payload),
+                                },
+                            );
                         }
                         Verdict::Repoll => continue,
                         Verdict::Wait => return Poll::Pending,

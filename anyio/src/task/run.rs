@@ -179,7 +179,7 @@ where
             let mut body_yielded = false;
             if let Some(body) = this.body.as_mut().as_pin_mut().filter(|_| poll_body) {
                 context::clear_pending_under_shield();
-                let _activity = context::Activity::new();
+                let _activity = context::ActivityGuard::new();
                 let mut body_cx = Context::from_waker(body_waker);
                 match catch_unwind(AssertUnwindSafe(|| body.poll(&mut body_cx))) {
                     Ok(Poll::Ready(output)) => {
@@ -211,6 +211,9 @@ where
             }
 
             let more = poll_children(group, wake_all, this.scratch, this.failures);
+            group
+                .shared
+                .take_orphaned_failures(&mut this.failures.errors);
 
             if this.watch.seen() != effectively_cancelled(Some(scope)) {
                 // Cancelled (or un-cancelled) during this round: deliver it now rather
@@ -233,7 +236,8 @@ where
             break;
         }
 
-        let alive = group.lock_local().alive;
+        let mut local = group.lock_local();
+        let alive = local.alive;
         if alive == 0 && this.body.is_none() {
             let cancelled = effectively_cancelled(Some(scope));
             if this.failures.panic.is_none()
@@ -244,9 +248,14 @@ where
             {
                 // Cancelled from outside: stay pending so that the delivering scope drops
                 // the group and the code after it does not run.
+                drop(local);
                 enter.report_shielded = false;
                 return Poll::Pending;
             }
+            // Closed under the same lock that saw no child left: a child started from
+            // another thread from now on is refused, not silently dropped.
+            local.status = Status::Closed;
+            drop(local);
             *this.finished = true;
             drop(enter);
             close(group, this.registration);
@@ -257,11 +266,12 @@ where
                 let errors = std::mem::take(&mut this.failures.errors);
                 return Poll::Ready(Err(Error::from_failures(errors)));
             }
-            if *this.body_cancelled {
+            if *this.body_cancelled && scope.cancel_called() {
                 scope.set_cancelled_caught();
             }
             return Poll::Ready(Ok(this.value.take()));
         }
+        drop(local);
 
         *this.waited = true;
         if !this.watch.seen() && this.timer.arm(scope, cx) {

@@ -15,8 +15,8 @@ use crate::base::lock::lock;
 use crate::base::scope::cancel_reason;
 use crate::cancel::CancelScopeRun;
 use crate::error::{Error, ErrorKind, Result};
-use crate::lowlevel;
 use crate::task::children::ChildNode;
+use crate::task::group::GroupShared;
 use crate::task::output::TaskOutput;
 
 /// The handle through which a child started with
@@ -222,25 +222,43 @@ where
     }
 }
 
-/// Cancels the child of a `start` call if the caller goes away before it reported.
+/// Cancels the child of a `start` call if the caller goes away before it reported; if
+/// the child had already failed and the caller went away without taking the error, the
+/// error goes to the group (errors are never lost).
 pub(crate) struct AbandonOnDrop<V> {
     scope: CancelScope,
     handshake: Arc<Handshake<V>>,
+    group: Arc<GroupShared>,
 }
 
 impl<V> AbandonOnDrop<V> {
-    pub(crate) fn new(scope: CancelScope, handshake: Arc<Handshake<V>>) -> Self {
-        AbandonOnDrop { scope, handshake }
+    pub(crate) fn new(
+        scope: CancelScope,
+        handshake: Arc<Handshake<V>>,
+        group: Arc<GroupShared>,
+    ) -> Self {
+        AbandonOnDrop {
+            scope,
+            handshake,
+            group,
+        }
     }
 }
 
 impl<V> Drop for AbandonOnDrop<V> {
     fn drop(&mut self) {
         let mut state = self.handshake.lock();
-        if matches!(*state, State::Waiting) {
-            *state = State::Abandoned;
-            drop(state);
-            self.scope.cancel();
+        match std::mem::replace(&mut *state, State::Taken) {
+            State::Waiting => {
+                *state = State::Abandoned;
+                drop(state);
+                self.scope.cancel();
+            }
+            State::Failed(error) => {
+                drop(state);
+                self.group.report_orphaned_failure(error);
+            }
+            other => *state = other,
         }
     }
 }
@@ -260,9 +278,9 @@ impl<V> Future for WaitStarted<V> {
     type Output = Result<V>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<V>> {
-        if lowlevel::is_cancelled() {
-            return Poll::Pending;
-        }
+        // An outcome already there is returned even in a cancelled scope (the child's
+        // error must not be dropped with the caller); while waiting, a cancelled caller
+        // just stays pending, to be dropped by its scope.
         self.handshake.waker.register(cx.waker());
         let mut state = self.handshake.lock();
         match std::mem::replace(&mut *state, State::Taken) {
