@@ -175,7 +175,7 @@ pub(crate) struct TaskEnter<'a> {
     previous_id: u64,
     previous_budget: u16,
     /// As in `Activity` (which this inlines, to touch the thread-local once per poll).
-    activity: Activity,
+    saved_waiter: bool,
 }
 
 impl<'a> TaskEnter<'a> {
@@ -183,7 +183,7 @@ impl<'a> TaskEnter<'a> {
     #[inline]
     pub(crate) fn new(id: u64, slot: &'a mut Option<Arc<dyn TaskIdentity>>) -> TaskEnter<'a> {
         let identity = slot.take();
-        let (previous_id, previous_budget, previous, activity) = CONTEXT.with(|cx| {
+        let (previous_id, previous_budget, previous, saved_waiter) = CONTEXT.with(|cx| {
             (
                 cx.task_id.replace(id),
                 cx.budget.replace(coop::BUDGET),
@@ -196,7 +196,7 @@ impl<'a> TaskEnter<'a> {
             slot,
             previous_id,
             previous_budget,
-            activity,
+            saved_waiter,
         }
     }
 }
@@ -206,7 +206,7 @@ impl Drop for TaskEnter<'_> {
     fn drop(&mut self) {
         let previous = self.slot.take();
         let identity = CONTEXT.with(|cx| {
-            cx.end_activity(&self.activity);
+            cx.end_activity(self.saved_waiter);
             cx.task_id.set(self.previous_id);
             cx.budget.set(self.previous_budget);
             cx.task.replace(previous)
@@ -254,67 +254,57 @@ pub(crate) fn is_current_activity(counter: &Arc<ActivityCounter>) -> bool {
 /// definition, and so is the code that only polled them.
 pub(crate) struct Activity {
     saved_waiter: bool,
-    /// Whether the thread's counter was raised (and so must be lowered): the counter may
-    /// appear during the unit, when a thread enters its first runtime inside a poll.
-    counted: bool,
 }
 
-/// Ends an activity unit on drop.
-pub(crate) struct ActivityGuard {
-    activity: Activity,
-}
-
-impl ActivityGuard {
+impl Activity {
     /// Starts an activity unit (a group-body poll; task polls use `TaskEnter`).
     #[inline]
-    pub(crate) fn new() -> ActivityGuard {
-        ActivityGuard {
-            activity: CONTEXT.with(Context::begin_activity),
+    pub(crate) fn new() -> Activity {
+        Activity {
+            saved_waiter: CONTEXT.with(Context::begin_activity),
         }
     }
 }
 
-impl Drop for ActivityGuard {
+impl Drop for Activity {
     #[inline]
     fn drop(&mut self) {
-        CONTEXT.with(|cx| cx.end_activity(&self.activity));
+        CONTEXT.with(|cx| cx.end_activity(self.saved_waiter));
     }
 }
 
 impl Context {
-    /// Starts an activity unit: marks the thread active.
+    /// Starts an activity unit: marks the thread active; returns the saved waiter flag.
     #[inline]
-    fn begin_activity(&self) -> Activity {
-        let counted = match self.activity.get() {
-            Some(counter) => {
-                // Single writer: a load and a store suffice.
-                let active = counter.active.load(Ordering::Relaxed);
-                counter.active.store(active + 1, Ordering::Release);
-                true
-            }
-            None => false,
-        };
-        Activity {
-            saved_waiter: self.waiter_polled.replace(false),
-            counted,
+    fn begin_activity(&self) -> bool {
+        if let Some(counter) = self.activity.get() {
+            // Single writer: a load and a store suffice.
+            let active = counter.active.load(Ordering::Relaxed);
+            counter.active.store(active + 1, Ordering::Release);
         }
+        self.waiter_polled.replace(false)
     }
 
     /// Ends an activity unit started by `begin_activity`.
     #[inline]
-    fn end_activity(&self, activity: &Activity) {
+    fn end_activity(&self, saved_waiter: bool) {
         let waiter = self.waiter_polled.get();
-        if let Some(counter) = self.activity.get().filter(|_| activity.counted) {
+        if let Some(counter) = self.activity.get() {
             // The poll is counted before the thread stops being active, so a reader
             // that sees it idle also sees the poll.
             if !waiter {
                 let polls = counter.polls.load(Ordering::Relaxed);
                 counter.polls.store(polls + 1, Ordering::Release);
             }
+            // Units end in the reverse order they started, so those that started before
+            // the thread had a counter (it may enter its first runtime in the middle of
+            // a poll) end when every counted one has: at zero, they lower nothing.
             let active = counter.active.load(Ordering::Relaxed);
-            counter.active.store(active - 1, Ordering::Release);
+            if active != 0 {
+                counter.active.store(active - 1, Ordering::Release);
+            }
         }
-        self.waiter_polled.set(activity.saved_waiter || waiter);
+        self.waiter_polled.set(saved_waiter || waiter);
     }
 }
 

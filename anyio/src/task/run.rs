@@ -179,7 +179,7 @@ where
             let mut body_yielded = false;
             if let Some(body) = this.body.as_mut().as_pin_mut().filter(|_| poll_body) {
                 context::clear_pending_under_shield();
-                let _activity = context::ActivityGuard::new();
+                let _activity = context::Activity::new();
                 let mut body_cx = Context::from_waker(body_waker);
                 match catch_unwind(AssertUnwindSafe(|| body.poll(&mut body_cx))) {
                     Ok(Poll::Ready(output)) => {
