@@ -280,9 +280,15 @@ pub(crate) fn poll_children(
             continue;
         };
         let node = slot.node();
-        // A swap, not a store: it orders this against the poll's reads, so a wake that
-        // finds the flag set (and skips queueing) happened before the poll looked.
-        node.queued.swap(false, Ordering::AcqRel);
+        if slot.local {
+            // A swap, not a store: it orders this against the poll's reads, so a wake
+            // that finds the flag set (and skips queueing) happened before the poll
+            // looked. (A spawned child's handle polls an executor task, whose own atomic
+            // read-modify-writes give that order already.)
+            node.queued.swap(false, Ordering::AcqRel);
+        } else {
+            node.queued.store(false, Ordering::Release);
+        }
         let id = node.id;
         let poll = slot.poll(id);
         if poll.is_pending() && slot.node().queued.load(Ordering::Acquire) {
