@@ -9,6 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 
+use atomic_waker::AtomicWaker;
+
 use crate::base::context::TaskEnter;
 use crate::base::lock::lock;
 use crate::base::scope::CancelOrigin;
@@ -47,6 +49,9 @@ pub(crate) struct ChildNode {
     pub(crate) queued: AtomicBool,
     /// Set when the child ended; wakes after that are ignored (its slot may be reused).
     pub(crate) finished: AtomicBool,
+    /// A `spawn`ed child's executor task registers its waker here; its handle in the
+    /// group wakes it through this (unused by other children).
+    pub(crate) remote: AtomicWaker,
 }
 
 impl Wake for ChildNode {
@@ -76,6 +81,10 @@ impl TaskIdentity for ChildNode {
 
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn remote_waker(&self) -> Option<&AtomicWaker> {
+        Some(&self.remote)
     }
 
     fn parent_id(&self) -> Option<u64> {

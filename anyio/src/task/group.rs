@@ -350,9 +350,8 @@ impl<'env> TaskGroup<'env> {
         })?;
         let scope = self.shared.scope.clone();
         self.add_child(name.into(), 0, false, move |node| {
-            let remote = Arc::new(AtomicWaker::new());
-            let root = TaskRoot::spawned(future, node.clone(), scope, remote.clone());
-            Box::pin(SpawnedChild::new(runtime, root, remote))
+            let root = TaskRoot::spawned(future, node.clone(), scope);
+            Box::pin(SpawnedChild::new(runtime, root, node.clone()))
         })
         .map(|_| ())
     }
@@ -466,6 +465,7 @@ impl<'env> TaskGroup<'env> {
             parent: AtomicU64::new(parent),
             queued: AtomicBool::new(true),
             finished: AtomicBool::new(false),
+            remote: AtomicWaker::new(),
         });
         let id = node.id;
         let future = make(&node);

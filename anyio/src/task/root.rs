@@ -7,7 +7,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use atomic_waker::AtomicWaker;
 use pin_project_lite::pin_project;
 
 use crate::base::context::{self, ScopeEnter, TaskEnter};
@@ -21,8 +20,8 @@ pin_project! {
     ///
     /// A child polled inside its group (`start_soon`) finds the group's scope already
     /// current. A child spawned onto the executor (`spawn`) carries the group's scope in
-    /// `parent` and registers its waker in `remote` so that the group can wake it when
-    /// the group is cancelled.
+    /// `parent` and registers its waker in its node's `remote` waker, so that the group
+    /// can wake it when the group's cancellation changes.
     pub(crate) struct TaskRoot<F> {
         #[pin]
         future: Option<F>,
@@ -31,7 +30,6 @@ pin_project! {
         // polled. (A local child's group enters the task for it, with its slot's node.)
         identity: Option<Arc<dyn TaskIdentity>>,
         parent: Option<Arc<ScopeState>>,
-        remote: Option<Arc<AtomicWaker>>,
     }
 }
 
@@ -48,7 +46,6 @@ where
             id: 0,
             identity: None,
             parent: None,
-            remote: None,
         }
     }
 
@@ -57,14 +54,12 @@ where
         future: F,
         identity: Arc<dyn TaskIdentity>,
         parent: Arc<ScopeState>,
-        remote: Arc<AtomicWaker>,
     ) -> TaskRoot<F> {
         TaskRoot {
             future: Some(future),
             id: identity.id(),
             identity: Some(identity),
             parent: Some(parent),
-            remote: Some(remote),
         }
     }
 }
@@ -78,6 +73,10 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ChildOutcome> {
         let mut this = self.project();
+        // Registered before the identity moves into the thread context for the poll.
+        if let Some(remote) = this.identity.as_ref().and_then(|i| i.remote_waker()) {
+            remote.register(cx.waker());
+        }
         let _task = this
             .identity
             .is_some()
@@ -86,9 +85,6 @@ where
             .parent
             .as_ref()
             .map(|p| ScopeEnter::new(Some(p.clone())));
-        if let Some(remote) = this.remote.as_ref() {
-            remote.register(cx.waker());
-        }
         loop {
             let delivery = DeliveryPoll::begin(context::with_current_scope(effectively_cancelled));
             context::clear_pending_under_shield();

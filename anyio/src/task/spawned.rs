@@ -5,22 +5,22 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use atomic_waker::AtomicWaker;
-
 use crate::cancel::deliver::CancelWatch;
 use crate::lowlevel;
 use crate::runtime::RuntimeShared;
+use crate::task::children::ChildNode;
 use crate::task::output::ChildOutcome;
 
 /// Spawns the child's root onto the executor at its first poll, then waits for it.
 ///
 /// The root runs on another thread, so the group's wake of this handle does not reach
 /// it: the handle passes every change of the group's effective cancellation on to the
-/// root through `remote` (the delivery protocol's rule 3), in both directions.
+/// root through the node's `remote` waker (the delivery protocol's rule 3), in both directions.
 pub(crate) struct SpawnedChild<F: Future + Send + 'static> {
     unspawned: Option<(Arc<RuntimeShared>, F)>,
     task: Option<async_executor::Task<ChildOutcome>>,
-    remote: Arc<AtomicWaker>,
+    /// The child's node, whose `remote` waker reaches the executor task.
+    node: Arc<ChildNode>,
     watch: CancelWatch,
 }
 
@@ -28,11 +28,11 @@ impl<F> SpawnedChild<F>
 where
     F: Future<Output = ChildOutcome> + Send + 'static,
 {
-    pub(crate) fn new(runtime: Arc<RuntimeShared>, root: F, remote: Arc<AtomicWaker>) -> Self {
+    pub(crate) fn new(runtime: Arc<RuntimeShared>, root: F, node: Arc<ChildNode>) -> Self {
         SpawnedChild {
             unspawned: Some((runtime, root)),
             task: None,
-            remote,
+            node,
             watch: CancelWatch::default(),
         }
     }
@@ -51,7 +51,7 @@ where
             this.task = Some(runtime.spawn(root));
         }
         if this.watch.changed(lowlevel::is_cancelled()) {
-            this.remote.wake();
+            this.node.remote.wake();
         }
         match this.task.as_mut() {
             Some(task) => Pin::new(task).poll(cx),
