@@ -750,3 +750,39 @@ fn a_runtime_started_inside_a_foreign_poll_of_a_group_keeps_the_counters_straigh
     .join()
     .expect("no counter underflow");
 }
+
+/// The same for the group's body: a panic in its drop, when a cancellation drops it, is
+/// the body's panic, and the children still end properly.
+#[anyio::test(timeout = 5)]
+async fn a_panic_in_a_cancelled_bodys_drop_does_not_cut_short_the_children() {
+    struct PanicOnDrop;
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            if !std::thread::panicking() {
+                panic!("drop of a cancelled body");
+            }
+        }
+    }
+    let cleaned = flag();
+    let outcome = futures_lite::FutureExt::catch_unwind(AssertUnwindSafe(async {
+        anyio::task_group!(|tg| {
+            tg.start_soon(anyio::with_cleanup(anyio::sleep_forever(), async {
+                anyio::sleep(0.01).await;
+                set(&cleaned);
+            }));
+            tg.start_soon(async {
+                wait_all_tasks_blocked().await;
+                tg.cancel();
+            });
+            let _bomb = PanicOnDrop;
+            anyio::sleep_forever().await;
+        })
+    }))
+    .await;
+    let panic = outcome.expect_err("the body's panic comes out of the group");
+    assert_eq!(
+        panic.downcast_ref::<&str>().copied(),
+        Some("drop of a cancelled body")
+    );
+    assert!(is_set(&cleaned), "the child's cleanup ran to its end");
+}

@@ -198,7 +198,13 @@ where
                         *this.body_shielded = context::pending_under_shield();
                         // A cancel during this poll is picked up below, with the children.
                         if delivery.after_pending(*this.body_shielded, || false) == Verdict::Drop {
-                            this.body.set(None);
+                            // The body's drop is user code: a panic in it is the body's.
+                            let mut body = this.body.as_mut();
+                            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| body.set(None)))
+                            {
+                                this.failures.panic.get_or_insert(payload);
+                                scope.cancel(CancelOrigin::Explicit, None);
+                            }
                             *this.body_cancelled = true;
                         }
                     }
