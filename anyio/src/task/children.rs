@@ -34,8 +34,9 @@ pub(crate) struct SharedChildren {
     pub(crate) nodes: Vec<Option<Arc<ChildNode>>>,
 }
 
-/// A child's identity and waker; shared by its waker clones, its root (as the task's
-/// identity) and the registry.
+/// A child's identity and waker; shared by its waker clones, its slot (which lends it to
+/// the thread context as the task's identity around a local child's poll), a spawned
+/// child's root and handle, and the registry.
 pub(crate) struct ChildNode {
     pub(crate) group: Arc<GroupShared>,
     /// The slot of the child; set before the child is first polled.
