@@ -2,7 +2,8 @@
 //!
 //! Run with `cargo bench --bench core` (add `-- quick` for fewer repetitions). Each case
 //! is repeated and the median time per operation is reported, with the ratio to raw smol
-//! in the same thread configuration and to tokio.
+//! in the same thread configuration and to tokio, and the target it must meet (issue
+//! 10's hot-path targets); misses are marked `MISS` and counted on the last line.
 
 mod harness;
 
@@ -20,16 +21,51 @@ const TIMEOUTS: usize = 1_000_000;
 struct Row {
     case: &'static str,
     config: &'static str,
-    anyio: Vec<(&'static str, f64)>,
+    /// Each anyio variant: its name, ns per operation, and the target it must meet.
+    anyio: Vec<(&'static str, f64, Option<Target>)>,
     smol: f64,
     tokio: f64,
 }
 
+/// A performance target: anyio's time over a peer's in the same run (issue 10).
+#[derive(Clone, Copy)]
+enum Target {
+    Smol(f64),
+    Tokio(f64),
+}
+
+impl Target {
+    fn describe(self) -> String {
+        match self {
+            Target::Smol(max) => format!("<={max:.1}x smol"),
+            Target::Tokio(max) => format!("<={max:.1}x tokio"),
+        }
+    }
+
+    fn met(self, ns: f64, row: &Row) -> bool {
+        match self {
+            Target::Smol(max) => ns / row.smol <= max,
+            Target::Tokio(max) => ns / row.tokio <= max,
+        }
+    }
+}
+
 fn spawn_rows(reps: usize) -> Vec<Row> {
     let mut rows = Vec::new();
-    for (config, extra, tokio_rt) in [
-        ("1 thread", 0, tokio_current()),
-        ("2 threads", 1, tokio_multi(2)),
+    // Targets: (start_soon, spawn) for each thread configuration.
+    for (config, extra, tokio_rt, targets) in [
+        (
+            "1 thread",
+            0,
+            tokio_current(),
+            [Some(Target::Smol(1.0)), Some(Target::Smol(1.5))],
+        ),
+        (
+            "2 threads",
+            1,
+            tokio_multi(2),
+            [None, Some(Target::Smol(1.0))],
+        ),
     ] {
         let rt = anyio_runtime(extra);
         let start_soon = measure(reps, SPAWNS, || {
@@ -73,7 +109,10 @@ fn spawn_rows(reps: usize) -> Vec<Row> {
         rows.push(Row {
             case: "spawn+join 100k",
             config,
-            anyio: vec![("start_soon", start_soon), ("spawn", spawn)],
+            anyio: vec![
+                ("start_soon", start_soon, targets[0]),
+                ("spawn", spawn, targets[1]),
+            ],
             smol: smol_ns,
             tokio: tokio_ns,
         });
@@ -109,7 +148,7 @@ fn checkpoint_row(reps: usize) -> Row {
     Row {
         case: "checkpoint vs yield 1M",
         config: "1 thread",
-        anyio: vec![("checkpoint", anyio_ns)],
+        anyio: vec![("checkpoint", anyio_ns, Some(Target::Smol(1.1)))],
         smol: smol_ns,
         tokio: tokio_ns,
     }
@@ -118,9 +157,9 @@ fn checkpoint_row(reps: usize) -> Row {
 fn timeout_rows(reps: usize) -> Vec<Row> {
     let long = Duration::from_secs(60);
     let mut rows = Vec::new();
-    for (case, pending_once) in [
-        ("timeout, ready body 1M", false),
-        ("timeout, pending-once body 1M", true),
+    for (case, pending_once, target) in [
+        ("timeout, ready body 1M", false, Target::Tokio(1.2)),
+        ("timeout, pending-once body 1M", true, Target::Tokio(1.0)),
     ] {
         let body = move || async move {
             if pending_once {
@@ -164,7 +203,7 @@ fn timeout_rows(reps: usize) -> Vec<Row> {
         rows.push(Row {
             case,
             config: "1 thread",
-            anyio: vec![("fail_after", anyio_ns)],
+            anyio: vec![("fail_after", anyio_ns, Some(target))],
             smol: smol_ns,
             tokio: tokio_ns,
         });
@@ -181,13 +220,30 @@ fn main() {
     rows.extend(timeout_rows(reps));
 
     println!(
-        "{:<31} {:<10} {:<11} {:>10} {:>10} {:>10} {:>9} {:>9}",
-        "case", "threads", "anyio op", "anyio ns", "smol ns", "tokio ns", "/smol", "/tokio"
+        "{:<31} {:<10} {:<11} {:>10} {:>10} {:>10} {:>9} {:>9}  {:<16} met",
+        "case",
+        "threads",
+        "anyio op",
+        "anyio ns",
+        "smol ns",
+        "tokio ns",
+        "/smol",
+        "/tokio",
+        "target"
     );
+    let mut misses = 0;
     for row in &rows {
-        for (op, ns) in &row.anyio {
+        for (op, ns, target) in &row.anyio {
+            let (target, met) = match target {
+                Some(target) if target.met(*ns, row) => (target.describe(), "ok"),
+                Some(target) => {
+                    misses += 1;
+                    (target.describe(), "MISS")
+                }
+                None => (String::new(), ""),
+            };
             println!(
-                "{:<31} {:<10} {:<11} {:>10.1} {:>10.1} {:>10.1} {:>8.2}x {:>8.2}x",
+                "{:<31} {:<10} {:<11} {:>10.1} {:>10.1} {:>10.1} {:>8.2}x {:>8.2}x  {:<16} {}",
                 row.case,
                 row.config,
                 op,
@@ -195,9 +251,12 @@ fn main() {
                 row.smol,
                 row.tokio,
                 ns / row.smol,
-                ns / row.tokio
+                ns / row.tokio,
+                target,
+                met
             );
         }
     }
     println!("(median ns per operation of {reps} runs; ratios below 1 mean anyio is faster)");
+    println!("targets missed: {misses} (the targets are issue 10's, single thread unless said)");
 }
