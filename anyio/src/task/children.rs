@@ -381,3 +381,34 @@ impl Drop for PollingGuard<'_, '_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task::root::TaskRoot;
+
+    /// The per-child memory that `benches/PERFORMANCE.md` accounts for; a field added to
+    /// these structures must be paid for there (and here).
+    #[test]
+    fn per_child_structures_stay_within_their_budget() {
+        let node = std::mem::size_of::<ChildNode>();
+        let slot = std::mem::size_of::<Option<Slot<'static>>>();
+        let root = std::mem::size_of::<TaskRoot<std::future::Ready<()>>>();
+        let handle = std::mem::size_of::<
+            crate::task::spawned::SpawnedChild<TaskRoot<std::future::Ready<()>>>,
+        >();
+        let scope = std::mem::size_of::<crate::base::scope::ScopeState>();
+        println!(
+            "ChildNode {node} B, slot {slot} B, empty TaskRoot {root} B, spawned handle \
+             {handle} B, ScopeState {scope} B"
+        );
+        assert!(node <= 96, "ChildNode grew to {node} bytes");
+        assert!(slot <= 48, "a child's slot grew to {slot} bytes");
+        assert!(root <= 48, "TaskRoot's own fields grew to {root} bytes");
+        assert!(
+            handle <= 80,
+            "a spawned child's handle grew to {handle} bytes"
+        );
+        assert!(scope <= 128, "ScopeState grew to {scope} bytes");
+    }
+}
