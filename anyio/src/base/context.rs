@@ -163,6 +163,42 @@ impl Drop for ScopeEnter {
     }
 }
 
+/// Like `ScopeEnter` for a scope that its owner keeps in `slot` (a spawned task's parent
+/// scope): the `Arc` moves into the thread context for the poll and back on drop, with
+/// no reference count traffic; meanwhile the slot holds the scope that was current.
+pub(crate) struct ScopeLend<'a> {
+    slot: &'a mut Option<Arc<ScopeState>>,
+    saved_flag: bool,
+}
+
+impl<'a> ScopeLend<'a> {
+    #[inline]
+    pub(crate) fn new(slot: &'a mut Option<Arc<ScopeState>>) -> ScopeLend<'a> {
+        let scope = slot.take();
+        let (previous, saved_flag) = CONTEXT.with(|cx| {
+            (
+                cx.scope.replace(scope),
+                cx.pending_under_shield.replace(false),
+            )
+        });
+        *slot = previous;
+        ScopeLend { slot, saved_flag }
+    }
+}
+
+impl Drop for ScopeLend<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        let previous = self.slot.take();
+        let saved_flag = self.saved_flag;
+        let lent = CONTEXT.with(|cx| {
+            cx.pending_under_shield.set(saved_flag);
+            cx.scope.replace(previous)
+        });
+        *self.slot = lent;
+    }
+}
+
 /// Marks the thread as polling a task (a task root or the main task) until dropped: its
 /// id and identity are current, it gets a fresh cooperative budget, and the poll counts
 /// as activity for `wait_all_tasks_blocked`.

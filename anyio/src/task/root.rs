@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use crate::base::context::{self, ScopeEnter, TaskEnter};
+use crate::base::context::{self, ScopeLend, TaskEnter};
 use crate::base::scope::{ScopeState, effectively_cancelled};
 use crate::base::task::TaskIdentity;
 use crate::cancel::deliver::{DeliveryPoll, Verdict};
@@ -81,10 +81,7 @@ where
             .identity
             .is_some()
             .then(|| TaskEnter::new(*this.id, this.identity));
-        let _enter = this
-            .parent
-            .as_ref()
-            .map(|p| ScopeEnter::new(Some(p.clone())));
+        let _enter = this.parent.is_some().then(|| ScopeLend::new(this.parent));
         loop {
             let delivery = DeliveryPoll::begin(context::with_current_scope(effectively_cancelled));
             context::clear_pending_under_shield();
