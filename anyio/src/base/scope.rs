@@ -103,7 +103,11 @@ impl ScopeState {
         deadline: Option<Instant>,
     ) {
         *self.entered.get_mut() = true;
-        self.parent = OnceLock::from(parent);
+        // An unset link reads as "no parent", so a top-level scope skips the `Once` that
+        // setting a `OnceLock` costs (a pooled scope's link was reset to unset).
+        if parent.is_some() {
+            self.parent = OnceLock::from(parent);
+        }
         if let Some(at) = deadline {
             *self.deadline.get_mut() = encode_instant(at);
             *self
