@@ -104,7 +104,13 @@ impl DeadlineTimer {
     }
 
     /// Stops watching (the body finished or was dropped).
+    #[inline]
     pub(crate) fn disarm(&mut self) {
+        // Most wrappers never arm (their body is ready at once): skip moving the whole
+        // enum out just to find it empty.
+        if self.armed.is_none() {
+            return;
+        }
         if let Some(Armed::Queue(runtime, key)) = self.armed.take() {
             runtime.deadlines().remove(key);
         }
