@@ -103,8 +103,12 @@ impl GroupShared {
     }
 
     /// Moves the orphaned failures into `errors`.
+    #[inline]
     pub(crate) fn take_orphaned_failures(&self, errors: &mut Vec<Error>) {
-        if self.has_orphaned.swap(false, Ordering::AcqRel) {
+        // A load first: this runs every round, and an orphan is rare.
+        if self.has_orphaned.load(Ordering::Acquire)
+            && self.has_orphaned.swap(false, Ordering::AcqRel)
+        {
             errors.append(&mut lock(&self.orphaned));
         }
     }
