@@ -55,7 +55,7 @@ thread_local! {
 
 /// Runs `f` with a borrow of the value in `cell`, which is put back afterwards.
 #[inline]
-fn peek<T, R>(cell: &Cell<Option<T>>, f: impl FnOnce(Option<&T>) -> R) -> R {
+pub(crate) fn peek<T, R>(cell: &Cell<Option<T>>, f: impl FnOnce(Option<&T>) -> R) -> R {
     let value = cell.take();
     // Restored before `f`'s result is returned; `f` cannot re-enter a poll.
     let result = f(value.as_ref());
@@ -118,6 +118,17 @@ pub(crate) fn with_scope_and_budget<R>(
     CONTEXT.with(|cx| peek(&cx.scope, |scope| f(scope, &cx.budget)))
 }
 
+/// Makes `scope` current and clears the shield flag; returns what they were.
+#[inline]
+fn enter_scope(scope: Option<Arc<ScopeState>>) -> (Option<Arc<ScopeState>>, bool) {
+    CONTEXT.with(|cx| {
+        (
+            cx.scope.replace(scope),
+            cx.pending_under_shield.replace(false),
+        )
+    })
+}
+
 /// Sets the current scope and clears the shield flag for one poll of a scope's body;
 /// restores both on drop, folding the body's flag into the saved one.
 pub(crate) struct ScopeEnter {
@@ -131,12 +142,7 @@ impl ScopeEnter {
     /// Enters `scope` (or no scope) for the duration of one poll.
     #[inline]
     pub(crate) fn new(scope: Option<Arc<ScopeState>>) -> ScopeEnter {
-        let (previous, saved_flag) = CONTEXT.with(|cx| {
-            (
-                cx.scope.replace(scope),
-                cx.pending_under_shield.replace(false),
-            )
-        });
+        let (previous, saved_flag) = enter_scope(scope);
         ScopeEnter {
             previous,
             saved_flag,
@@ -174,13 +180,7 @@ pub(crate) struct ScopeLend<'a> {
 impl<'a> ScopeLend<'a> {
     #[inline]
     pub(crate) fn new(slot: &'a mut Option<Arc<ScopeState>>) -> ScopeLend<'a> {
-        let scope = slot.take();
-        let (previous, saved_flag) = CONTEXT.with(|cx| {
-            (
-                cx.scope.replace(scope),
-                cx.pending_under_shield.replace(false),
-            )
-        });
+        let (previous, saved_flag) = enter_scope(slot.take());
         *slot = previous;
         ScopeLend { slot, saved_flag }
     }

@@ -44,20 +44,17 @@ fn spend(budget: &Cell<u16>) -> bool {
 /// spent (it wakes its task and yields once).
 #[inline]
 pub(crate) fn poll_start(cx: &mut Context<'_>) -> Poll<()> {
-    // 0: go on; 1: cancelled; 2: out of budget.
-    let verdict = context::with_scope_and_budget(|scope, budget| {
-        if effectively_cancelled(scope) {
-            1
-        } else {
-            u8::from(spend(budget)) * 2
-        }
+    // A cancelled operation spends nothing: it is about to be dropped.
+    let (cancelled, spent) = context::with_scope_and_budget(|scope, budget| {
+        let cancelled = effectively_cancelled(scope);
+        (cancelled, !cancelled && spend(budget))
     });
-    match verdict {
-        0 => Poll::Ready(()),
-        1 => Poll::Pending,
-        _ => {
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
+    if cancelled {
+        return Poll::Pending;
     }
+    if spent {
+        cx.waker().wake_by_ref();
+        return Poll::Pending;
+    }
+    Poll::Ready(())
 }

@@ -212,11 +212,8 @@ pub(crate) fn pooled_scope() -> Arc<ScopeState> {
 /// Runs `body` shielded from outer cancellation, on a pooled scope (no allocation once
 /// warm): for operations that must finish what they started, such as re-taking a lock.
 pub(crate) fn shielded<F: Future>(body: F) -> CancelScopeRun<F> {
-    let mut state = pooled_scope();
-    match Arc::get_mut(&mut state) {
-        Some(unique) => *unique = ScopeState::new(None, true),
-        None => state.set_shield(true),
-    }
+    let state = pooled_scope();
+    state.set_shield(true);
     CancelScopeRun::new_pooled(state, body, None)
 }
 

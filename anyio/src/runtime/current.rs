@@ -13,22 +13,12 @@ thread_local! {
 
 /// The runtime this thread belongs to, if any.
 pub(crate) fn current_runtime() -> Option<Arc<RuntimeShared>> {
-    CURRENT_RUNTIME.with(|cell| {
-        let rt = cell.take();
-        let clone = rt.clone();
-        cell.set(rt);
-        clone
-    })
+    CURRENT_RUNTIME.with(|cell| context::peek(cell, |rt| rt.cloned()))
 }
 
 /// Whether this thread is inside a running anyio runtime.
 pub(crate) fn in_runtime() -> bool {
-    CURRENT_RUNTIME.with(|cell| {
-        let rt = cell.take();
-        let inside = rt.is_some();
-        cell.set(rt);
-        inside
-    })
+    CURRENT_RUNTIME.with(|cell| context::peek(cell, |rt| rt.is_some()))
 }
 
 /// Makes this thread a thread of `runtime` until the guard drops: the runtime lists the

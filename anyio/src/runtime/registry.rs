@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use crate::base::context::{self, ActivityCounter};
 use crate::base::lock::lock;
-use crate::base::task::{TaskInfo, TaskSource};
+use crate::base::task::{MainTaskIdentity, TaskIdentity, TaskInfo, TaskSource};
 
 #[derive(Default)]
 pub(crate) struct Registry {
@@ -50,17 +50,15 @@ impl Registry {
             .collect()
     }
 
+    /// The task `block_on` runs, if one is running.
+    fn main_task_info(&self) -> Option<TaskInfo> {
+        let id = self.main_task.load(Ordering::Acquire);
+        (id != 0).then(|| MainTaskIdentity { id }.info())
+    }
+
     /// Every task: the main task and the children of every live group.
     pub(crate) fn tasks(&self) -> Vec<TaskInfo> {
-        let mut tasks = Vec::new();
-        let main = self.main_task.load(Ordering::Acquire);
-        if main != 0 {
-            tasks.push(TaskInfo {
-                id: main,
-                name: "main".to_owned(),
-                parent_id: None,
-            });
-        }
+        let mut tasks: Vec<TaskInfo> = self.main_task_info().into_iter().collect();
         for group in self.live_groups() {
             group.visit_tasks(&mut |task| {
                 tasks.push(task.info());
@@ -72,12 +70,8 @@ impl Registry {
 
     /// Task `id`, if it runs in this runtime. Compares ids only: copies one task's info.
     pub(crate) fn find(&self, id: u64) -> Option<TaskInfo> {
-        if id != 0 && self.main_task.load(Ordering::Acquire) == id {
-            return Some(TaskInfo {
-                id,
-                name: "main".to_owned(),
-                parent_id: None,
-            });
+        if let Some(main) = self.main_task_info().filter(|main| main.id == id) {
+            return Some(main);
         }
         let mut found = None;
         for group in self.live_groups() {

@@ -1,6 +1,8 @@
 //! What a task or a group body may return, and how a child's end is reported.
 
 use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 
 use crate::error::Error;
 
@@ -25,4 +27,12 @@ impl ChildOutcome {
             Err(error) => ChildOutcome::Failed(error),
         }
     }
+}
+
+/// Drops a task's future or a group's body. The drop is user code: a panic in it is
+/// returned (it is that task's panic) instead of unwinding through the group.
+pub(crate) fn drop_contained<F>(
+    mut future: Pin<&mut Option<F>>,
+) -> Result<(), Box<dyn Any + Send + 'static>> {
+    catch_unwind(AssertUnwindSafe(move || future.set(None)))
 }

@@ -13,7 +13,7 @@ use crate::base::context::{self, ScopeLend, TaskEnter};
 use crate::base::scope::{ScopeState, effectively_cancelled};
 use crate::base::task::TaskIdentity;
 use crate::cancel::deliver::{DeliveryPoll, Verdict};
-use crate::task::output::{ChildOutcome, TaskOutput};
+use crate::task::output::{ChildOutcome, TaskOutput, drop_contained};
 
 pin_project! {
     /// Polls a child's future as task `id`.
@@ -95,7 +95,7 @@ where
                 }
                 Err(payload) => {
                     // Dropping a future that panicked may panic again; contain that too.
-                    let _ = catch_unwind(AssertUnwindSafe(|| this.future.set(None)));
+                    let _ = drop_contained(this.future);
                     return Poll::Ready(ChildOutcome::Panicked(payload));
                 }
                 Ok(Poll::Pending) => {
@@ -104,14 +104,10 @@ where
                     });
                     match verdict {
                         Verdict::Drop => {
-                            // The drop is user code: a panic in it is the task's panic.
-                            let mut future = this.future.as_mut();
-                            return Poll::Ready(
-                                match catch_unwind(AssertUnwindSafe(|| future.set(None))) {
-                                    Ok(()) => ChildOutcome::Cancelled,
-                                    Err(payload) => ChildOutcome::Panicked(payload),
-                                },
-                            );
+                            return Poll::Ready(match drop_contained(this.future) {
+                                Ok(()) => ChildOutcome::Cancelled,
+                                Err(payload) => ChildOutcome::Panicked(payload),
+                            });
                         }
                         Verdict::Repoll => continue,
                         Verdict::Wait => return Poll::Pending,

@@ -20,7 +20,7 @@ use crate::task::children::{
     BodyWake, Failures, PollingGuard, Scratch, Status, close_children, poll_children,
 };
 use crate::task::group::TaskGroup;
-use crate::task::output::TaskOutput;
+use crate::task::output::{TaskOutput, drop_contained};
 
 /// How many rounds of body and child polls a group runs in one poll of its own while they
 /// keep waking each other, before it yields to the executor.
@@ -198,10 +198,7 @@ where
                         *this.body_shielded = context::pending_under_shield();
                         // A cancel during this poll is picked up below, with the children.
                         if delivery.after_pending(*this.body_shielded, || false) == Verdict::Drop {
-                            // The body's drop is user code: a panic in it is the body's.
-                            let mut body = this.body.as_mut();
-                            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| body.set(None)))
-                            {
+                            if let Err(payload) = drop_contained(this.body.as_mut()) {
                                 this.failures.panic.get_or_insert(payload);
                                 scope.cancel(CancelOrigin::Explicit, None);
                             }
@@ -209,7 +206,7 @@ where
                         }
                     }
                     Err(payload) => {
-                        let _ = catch_unwind(AssertUnwindSafe(|| this.body.set(None)));
+                        let _ = drop_contained(this.body.as_mut());
                         this.failures.panic.get_or_insert(payload);
                         scope.cancel(CancelOrigin::Explicit, None);
                     }
