@@ -693,28 +693,38 @@ async fn a_start_failure_reaches_a_caller_cancelled_right_after_it() {
     assert_eq!(error.to_string(), "boom");
 }
 
+/// Panics with its message when dropped (unless already unwinding).
+struct PanicOnDrop(&'static str);
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            std::panic::panic_any(self.0);
+        }
+    }
+}
+
+/// A child that sleeps until cancelled, then runs a cleanup that takes a while and sets
+/// `cleaned` at its end.
+async fn sleeps_then_cleans_up_slowly(cleaned: &std::sync::atomic::AtomicBool) {
+    anyio::with_cleanup(anyio::sleep_forever(), async {
+        anyio::sleep(0.01).await;
+        set(cleaned);
+    })
+    .await
+}
+
 /// A child whose drop panics when a cancellation drops it: the panic is the child's (the
 /// group resumes it once the others have ended), and a sibling's shielded cleanup still
 /// runs to its end.
 #[anyio::test(timeout = 5)]
 async fn a_panic_in_a_cancelled_childs_drop_does_not_cut_short_its_siblings() {
-    struct PanicOnDrop;
-    impl Drop for PanicOnDrop {
-        fn drop(&mut self) {
-            if !std::thread::panicking() {
-                panic!("drop of a cancelled child");
-            }
-        }
-    }
     let cleaned = flag();
     let outcome = futures_lite::FutureExt::catch_unwind(AssertUnwindSafe(async {
         anyio::task_group!(|tg| {
-            tg.start_soon(anyio::with_cleanup(anyio::sleep_forever(), async {
-                anyio::sleep(0.01).await;
-                set(&cleaned);
-            }));
+            tg.start_soon(sleeps_then_cleans_up_slowly(&cleaned));
             tg.start_soon(async {
-                let _bomb = PanicOnDrop;
+                let _bomb = PanicOnDrop("drop of a cancelled child");
                 anyio::sleep_forever().await;
             });
             wait_all_tasks_blocked().await;
@@ -755,26 +765,15 @@ fn a_runtime_started_inside_a_foreign_poll_of_a_group_keeps_the_counters_straigh
 /// the body's panic, and the children still end properly.
 #[anyio::test(timeout = 5)]
 async fn a_panic_in_a_cancelled_bodys_drop_does_not_cut_short_the_children() {
-    struct PanicOnDrop;
-    impl Drop for PanicOnDrop {
-        fn drop(&mut self) {
-            if !std::thread::panicking() {
-                panic!("drop of a cancelled body");
-            }
-        }
-    }
     let cleaned = flag();
     let outcome = futures_lite::FutureExt::catch_unwind(AssertUnwindSafe(async {
         anyio::task_group!(|tg| {
-            tg.start_soon(anyio::with_cleanup(anyio::sleep_forever(), async {
-                anyio::sleep(0.01).await;
-                set(&cleaned);
-            }));
+            tg.start_soon(sleeps_then_cleans_up_slowly(&cleaned));
             tg.start_soon(async {
                 wait_all_tasks_blocked().await;
                 tg.cancel();
             });
-            let _bomb = PanicOnDrop;
+            let _bomb = PanicOnDrop("drop of a cancelled body");
             anyio::sleep_forever().await;
         })
     }))
