@@ -3,7 +3,6 @@
 
 use std::any::Any;
 
-use atomic_waker::AtomicWaker;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -48,12 +47,6 @@ pub(crate) trait TaskIdentity: Send + Sync + 'static {
     fn name(&self) -> &str;
     /// Read at call time: a `start`ed child changes parents when it reports readiness.
     fn parent_id(&self) -> Option<u64>;
-
-    /// For a task that runs on the executor, apart from its group: where it registers
-    /// its waker, so that its group can wake it when the group's cancellation changes.
-    fn remote_waker(&self) -> Option<&AtomicWaker> {
-        None
-    }
 
     fn info(&self) -> TaskInfo {
         TaskInfo {

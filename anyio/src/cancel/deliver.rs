@@ -40,8 +40,8 @@
 //!    ([`Verdict::Drop`]); otherwise it waits for the shielded work and drops at the
 //!    first `Pending` after it.
 //! 3. **Every change is re-delivered, in both directions.** A future that parks other
-//!    futures below a scope (a group parks its children, a spawned child's handle parks
-//!    the executor task) remembers the effective cancellation it last acted on
+//!    futures below a scope (a group parks its children, and wakes its spawned children's
+//!    executor tasks through their nodes) remembers the effective cancellation it last acted on
 //!    ([`CancelWatch`]) and wakes everything it parked whenever it changes: on a cancel
 //!    so that parked children reach a checkpoint and are dropped; on an un-cancel (a
 //!    shield raised) so that operations that returned `Pending` *because* they were

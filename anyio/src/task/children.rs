@@ -16,6 +16,7 @@ use crate::base::lock::lock;
 use crate::base::scope::CancelOrigin;
 use crate::base::task::TaskIdentity;
 use crate::error::Error;
+use crate::runtime::RuntimeShared;
 use crate::task::group::{GroupShared, TaskGroup};
 use crate::task::output::ChildOutcome;
 
@@ -32,11 +33,55 @@ pub(crate) struct SharedChildren {
     /// The live children by key, for wakers and `get_running_tasks`.
     /// Invariant: `nodes[k]` is `Some` exactly while slot `k` holds a child.
     pub(crate) nodes: Vec<Option<Arc<ChildNode>>>,
+    /// The `spawn`ed children that have not reported their end, by key (`ChildNode::key`),
+    /// with the free keys; `spawned_live` counts them. Each one removes itself
+    /// (`spawned.rs`).
+    spawned: Vec<Option<Arc<ChildNode>>>,
+    spawned_free: Vec<usize>,
+    pub(crate) spawned_live: usize,
+    /// Outcomes reported from outside the group's poll (spawned children, orphaned
+    /// `start` failures), until the group's next round takes them.
+    pub(crate) reported: Failures,
+}
+
+impl SharedChildren {
+    /// Lists a spawned child; it must report its end (`remove_spawned`).
+    pub(crate) fn insert_spawned(&mut self, node: Arc<ChildNode>) {
+        let key = self.spawned_free.pop().unwrap_or_else(|| {
+            self.spawned.push(None);
+            self.spawned.len() - 1
+        });
+        node.key.store(key, Ordering::Release);
+        self.spawned[key] = Some(node);
+        self.spawned_live += 1;
+    }
+
+    pub(crate) fn remove_spawned(&mut self, key: usize) {
+        if let Some(node) = self.spawned.get_mut(key).and_then(Option::take) {
+            drop(node);
+            self.spawned_free.push(key);
+            self.spawned_live -= 1;
+        }
+    }
+
+    /// Every live child, local or spawned.
+    pub(crate) fn all_nodes(&self) -> impl Iterator<Item = &Arc<ChildNode>> {
+        self.nodes.iter().chain(&self.spawned).flatten()
+    }
+
+    /// Wakes each spawned child's executor task (which the group's own wakes do not
+    /// reach), so that it sees a change of the group's cancellation. The wakes run under
+    /// the `children` lock: they only schedule executor tasks.
+    fn wake_spawned(&self) {
+        for node in self.spawned.iter().flatten() {
+            node.remote.wake();
+        }
+    }
 }
 
 /// A child's identity and waker; shared by its waker clones, its slot (which lends it to
 /// the thread context as the task's identity around a local child's poll), a spawned
-/// child's root and handle, and the registry.
+/// child's root and executor future, and the registry.
 pub(crate) struct ChildNode {
     pub(crate) group: Arc<GroupShared>,
     /// The slot of the child; set before the child is first polled.
@@ -48,10 +93,11 @@ pub(crate) struct ChildNode {
     pub(crate) parent: AtomicU64,
     /// True while the key is in `SharedChildren::ready`.
     pub(crate) queued: AtomicBool,
-    /// Set when the child ended; wakes after that are ignored (its slot may be reused).
+    /// Set when the child ended, or its group closed; wakes after that are ignored (its
+    /// slot may be reused). A spawned child that finds it set at a poll drops its future.
     pub(crate) finished: AtomicBool,
-    /// A `spawn`ed child's executor task registers its waker here; its handle in the
-    /// group wakes it through this (unused by other children).
+    /// A `spawn`ed child's executor task registers its waker here; the group wakes it
+    /// through this when the group's cancellation changes (unused by other children).
     pub(crate) remote: AtomicWaker,
 }
 
@@ -82,10 +128,6 @@ impl TaskIdentity for ChildNode {
 
     fn name(&self) -> &str {
         &self.name
-    }
-
-    fn remote_waker(&self) -> Option<&AtomicWaker> {
-        Some(&self.remote)
     }
 
     fn parent_id(&self) -> Option<u64> {
@@ -119,6 +161,16 @@ pub(crate) struct Local<'env> {
     free: Vec<usize>,
     /// Children in `new` and `slots`.
     pub(crate) alive: usize,
+    /// Children `spawn`ed before the group ran: launched at its first poll, once its
+    /// scope has its place in the scope tree.
+    pub(crate) deferred_spawns: Vec<DeferredSpawn>,
+}
+
+/// A spawned child waiting for its group to run: its node, and its executor future.
+pub(crate) struct DeferredSpawn {
+    pub(crate) runtime: Arc<RuntimeShared>,
+    pub(crate) node: Arc<ChildNode>,
+    pub(crate) task: Pin<Box<dyn Future<Output = ()> + Send + 'static>>,
 }
 
 impl Local<'_> {
@@ -130,6 +182,7 @@ impl Local<'_> {
             slots: Vec::new(),
             free: Vec::new(),
             alive: 0,
+            deferred_spawns: Vec::new(),
         }
     }
 }
@@ -138,14 +191,10 @@ impl Local<'_> {
 pub(crate) struct NewChild<'env> {
     pub(crate) future: ChildFuture<'env>,
     pub(crate) node: Arc<ChildNode>,
-    /// Polled here as its own task (`start_soon`, `start`), rather than a handle on an
-    /// executor task that enters the task itself (`spawn`).
-    pub(crate) local: bool,
 }
 
 struct Slot<'env> {
     future: ChildFuture<'env>,
-    local: bool,
     /// `None` only during the child's poll, while the node is the thread's current task
     /// identity (moved there and back: no reference count traffic per poll).
     node: Option<Arc<ChildNode>>,
@@ -161,10 +210,6 @@ impl Slot<'_> {
 
     /// Polls the child as its task: its node is the current task identity meanwhile.
     fn poll(&mut self, id: u64) -> Poll<ChildOutcome> {
-        if !self.local {
-            let mut cx = Context::from_waker(&self.waker);
-            return self.future.as_mut().poll(&mut cx);
-        }
         let mut identity = self.node.take().map(|node| node as Arc<dyn TaskIdentity>);
         let poll = {
             let _task = TaskEnter::new(id, &mut identity);
@@ -197,7 +242,17 @@ pub(crate) fn close_children(group: &TaskGroup<'_>) {
     }
     // Breaks the node -> group reference cycle first: a child's drop is user code, and
     // a panic in it must not leak the group.
-    let shared = std::mem::take(&mut *lock(&group.shared.children));
+    let shared = {
+        let mut children = lock(&group.shared.children);
+        // Spawned children still running (the run future was dropped before the end):
+        // marked under the lock their reports take, so that none reports into the
+        // emptied lists; woken, so that each drops its future at its next poll.
+        for node in children.spawned.iter().flatten() {
+            node.finished.store(true, Ordering::Release);
+        }
+        children.wake_spawned();
+        std::mem::take(&mut *children)
+    };
     drop(shared);
     drop(closed);
 }
@@ -213,6 +268,37 @@ pub(crate) struct Failures {
     pub(crate) child_cancelled: bool,
 }
 
+impl Failures {
+    /// Records how a child ended; returns whether it failed (the group must then be
+    /// cancelled).
+    pub(crate) fn record(&mut self, outcome: ChildOutcome) -> bool {
+        match outcome {
+            ChildOutcome::Done => false,
+            ChildOutcome::Cancelled => {
+                self.child_cancelled = true;
+                false
+            }
+            ChildOutcome::Failed(error) => {
+                self.errors.push(error);
+                true
+            }
+            ChildOutcome::Panicked(payload) => {
+                self.panic.get_or_insert(payload);
+                true
+            }
+        }
+    }
+
+    /// Moves what `other` recorded into `self`.
+    pub(crate) fn absorb(&mut self, other: &mut Failures) {
+        self.errors.append(&mut other.errors);
+        if let Some(payload) = other.panic.take() {
+            self.panic.get_or_insert(payload);
+        }
+        self.child_cancelled |= std::mem::take(&mut other.child_cancelled);
+    }
+}
+
 /// Scratch lists of the run future, kept to avoid allocating on every poll.
 #[derive(Default)]
 pub(crate) struct Scratch {
@@ -220,8 +306,9 @@ pub(crate) struct Scratch {
     finished_keys: Vec<usize>,
 }
 
-/// Polls the children that are new or woken (all of them if `wake_all`); records their
-/// failures and panics. Returns whether children other than those that yielded are
+/// Polls the children that are new or woken (all of them if `wake_all`, and then the
+/// spawned ones are woken too); records their failures and panics, and takes those
+/// reported from outside. Returns whether children other than those that yielded are
 /// ready to be polled.
 pub(crate) fn poll_children(
     group: &TaskGroup<'_>,
@@ -245,12 +332,7 @@ pub(crate) fn poll_children(
 
     {
         let mut shared = lock(&group.shared.children);
-        for NewChild {
-            future,
-            node,
-            local,
-        } in new
-        {
+        for NewChild { future, node } in new {
             let key = free.pop().unwrap_or_else(|| {
                 slots.push(None);
                 slots.len() - 1
@@ -264,7 +346,6 @@ pub(crate) fn poll_children(
             let waker = Waker::from(node.clone());
             slots[key] = Some(Slot {
                 future,
-                local,
                 node: Some(node),
                 waker,
             });
@@ -278,6 +359,7 @@ pub(crate) fn poll_children(
                     ready.push(key);
                 }
             }
+            shared.wake_spawned();
         } else {
             ready.append(&mut shared.ready);
         }
@@ -290,15 +372,9 @@ pub(crate) fn poll_children(
             continue;
         };
         let node = slot.node();
-        if slot.local {
-            // A swap, not a store: it orders this against the poll's reads, so a wake
-            // that finds the flag set (and skips queueing) happened before the poll
-            // looked. (A spawned child's handle polls an executor task, whose own atomic
-            // read-modify-writes give that order already.)
-            node.queued.swap(false, Ordering::AcqRel);
-        } else {
-            node.queued.store(false, Ordering::Release);
-        }
+        // A swap, not a store: it orders this against the poll's reads, so a wake that
+        // finds the flag set (and skips queueing) happened before the poll looked.
+        node.queued.swap(false, Ordering::AcqRel);
         let id = node.id;
         let poll = slot.poll(id);
         if poll.is_pending() && slot.node().queued.load(Ordering::Acquire) {
@@ -309,17 +385,8 @@ pub(crate) fn poll_children(
             slots[key] = None;
             free.push(key);
             finished_keys.push(key);
-            match outcome {
-                ChildOutcome::Done => {}
-                ChildOutcome::Cancelled => failures.child_cancelled = true,
-                ChildOutcome::Failed(error) => {
-                    failures.errors.push(error);
-                    scope.cancel(CancelOrigin::Explicit, None);
-                }
-                ChildOutcome::Panicked(payload) => {
-                    failures.panic.get_or_insert(payload);
-                    scope.cancel(CancelOrigin::Explicit, None);
-                }
+            if failures.record(outcome) {
+                scope.cancel(CancelOrigin::Explicit, None);
             }
         }
     }
@@ -336,6 +403,7 @@ pub(crate) fn poll_children(
     for key in finished_keys.drain(..) {
         shared.nodes[key] = None;
     }
+    failures.absorb(&mut shared.reported);
     more_new || shared.ready.len() > yielded
 }
 
@@ -394,20 +462,20 @@ mod tests {
         let node = std::mem::size_of::<ChildNode>();
         let slot = std::mem::size_of::<Option<Slot<'static>>>();
         let root = std::mem::size_of::<TaskRoot<std::future::Ready<()>>>();
-        let handle = std::mem::size_of::<
-            crate::task::spawned::SpawnedChild<TaskRoot<std::future::Ready<()>>>,
+        let spawned = std::mem::size_of::<
+            crate::task::spawned::SpawnedTask<TaskRoot<std::future::Ready<()>>>,
         >();
         let scope = std::mem::size_of::<crate::base::scope::ScopeState>();
         println!(
-            "ChildNode {node} B, slot {slot} B, empty TaskRoot {root} B, spawned handle \
-             {handle} B, ScopeState {scope} B"
+            "ChildNode {node} B, slot {slot} B, empty TaskRoot {root} B, empty spawned \
+             task {spawned} B, ScopeState {scope} B"
         );
         assert!(node <= 96, "ChildNode grew to {node} bytes");
         assert!(slot <= 48, "a child's slot grew to {slot} bytes");
         assert!(root <= 48, "TaskRoot's own fields grew to {root} bytes");
         assert!(
-            handle <= 80,
-            "a spawned child's handle grew to {handle} bytes"
+            spawned <= root + 16,
+            "a spawned child's executor future grew to {spawned} bytes"
         );
         assert!(scope <= 128, "ScopeState grew to {scope} bytes");
     }

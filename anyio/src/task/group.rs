@@ -1,13 +1,13 @@
 //! `TaskGroup`: children that never outlive the group, and errors that are never lost.
 //!
 //! The public API is here; the run future is in `run.rs`, the children's mini-executor
-//! in `children.rs`, and the handle of a `spawn`ed child in `spawned.rs`.
+//! in `children.rs`, and the executor future of a `spawn`ed child in `spawned.rs`.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::mem::ManuallyDrop;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use atomic_waker::AtomicWaker;
@@ -18,11 +18,13 @@ use crate::base::lock::lock;
 use crate::base::scope::{CancelOrigin, ScopeState};
 use crate::base::task::{TaskIdentity, TaskSource, next_task_id};
 use crate::error::{Error, ErrorKind, Result};
-use crate::task::children::{ChildFuture, ChildNode, Local, NewChild, SharedChildren, Status};
+use crate::task::children::{
+    ChildFuture, ChildNode, DeferredSpawn, Local, NewChild, SharedChildren, Status,
+};
 use crate::task::output::TaskOutput;
 use crate::task::root::TaskRoot;
 use crate::task::run::TaskGroupRun;
-use crate::task::spawned::SpawnedChild;
+use crate::task::spawned::SpawnedTask;
 use crate::task::status::TaskStatus;
 
 /// A group of concurrent tasks that all end before the group does.
@@ -86,38 +88,22 @@ pub(crate) struct GroupShared {
     pub(crate) host_task: AtomicU64,
     /// Lock order: `TaskGroup::local` before this (never the other way round).
     pub(crate) children: Mutex<SharedChildren>,
-    /// Failures of `start`ed children whose caller went away without taking them; the
-    /// run future adds them to the group's failures. `has_orphaned` spares it the lock.
-    orphaned: Mutex<Vec<Error>>,
-    has_orphaned: AtomicBool,
 }
 
 impl GroupShared {
     /// Reports a failure nobody else will: it becomes a failure of the group, which is
     /// cancelled as for any failure (and so woken).
     pub(crate) fn report_orphaned_failure(&self, error: Error) {
-        lock(&self.orphaned).push(error);
-        self.has_orphaned.store(true, Ordering::Release);
+        lock(&self.children).reported.errors.push(error);
         self.scope.cancel(CancelOrigin::Explicit, None);
         self.scope.waker.wake();
-    }
-
-    /// Moves the orphaned failures into `errors`.
-    #[inline]
-    pub(crate) fn take_orphaned_failures(&self, errors: &mut Vec<Error>) {
-        // A load first: this runs every round, and an orphan is rare.
-        if self.has_orphaned.load(Ordering::Acquire)
-            && self.has_orphaned.swap(false, Ordering::AcqRel)
-        {
-            errors.append(&mut lock(&self.orphaned));
-        }
     }
 }
 
 impl TaskSource for GroupShared {
     fn visit_tasks(&self, visit: &mut dyn FnMut(&dyn TaskIdentity) -> bool) {
         let children = lock(&self.children);
-        for node in children.nodes.iter().flatten() {
+        for node in children.all_nodes() {
             if !visit(&**node) {
                 break;
             }
@@ -150,8 +136,6 @@ impl<'env> TaskGroup<'env> {
                 scope: Arc::new(ScopeState::new(None, false)),
                 host_task: AtomicU64::new(0),
                 children: Mutex::new(SharedChildren::default()),
-                orphaned: Mutex::new(Vec::new()),
-                has_orphaned: AtomicBool::new(false),
             }),
             local: ManuallyDrop::new(Mutex::new(Local::new())),
         }
@@ -262,7 +246,7 @@ impl<'env> TaskGroup<'env> {
         F: Future + Send + 'env,
         F::Output: TaskOutput,
     {
-        self.add_child(name, 0, true, |_| Box::pin(TaskRoot::local(future)))
+        self.add_child(name, 0, |_| Box::pin(TaskRoot::local(future)))
             .map(|_| ())
     }
 
@@ -352,12 +336,29 @@ impl<'env> TaskGroup<'env> {
                  Runtime::block_on or #[anyio::main], or use start_soon instead",
             )
         })?;
-        let scope = self.shared.scope.clone();
-        self.add_child(name.into(), 0, false, move |node| {
-            let root = TaskRoot::spawned(future, node.clone(), scope);
-            Box::pin(SpawnedChild::new(runtime, root, node.clone()))
-        })
-        .map(|_| ())
+        let node = self.new_node(name.into(), 0);
+        let root = TaskRoot::spawned(future, node.clone(), self.shared.scope.clone());
+        let task = SpawnedTask::new(root, node.clone());
+        let mut local = self.lock_local();
+        match local.status {
+            Status::Closed => Err(closed_error()),
+            Status::Idle => {
+                local.deferred_spawns.push(DeferredSpawn {
+                    runtime,
+                    node,
+                    task: Box::pin(task),
+                });
+                Ok(())
+            }
+            Status::Running => {
+                // Listed under `local`, which the group's last look takes too: the group
+                // either waits for this child or refused it as `Closed`.
+                lock(&self.shared.children).insert_spawned(node);
+                drop(local);
+                runtime.spawn(task).detach();
+                Ok(())
+            }
+        }
     }
 
     /// Starts a child and waits until it reports readiness through its [`TaskStatus`](crate::TaskStatus);
@@ -443,25 +444,17 @@ impl<'env> TaskGroup<'env> {
         // Until it reports readiness, the child's parent is the task calling `start`.
         let caller = context::current_task_id();
         let handshake_node = handshake.clone();
-        self.add_child(name.into(), caller, true, move |node| {
+        self.add_child(name.into(), caller, move |node| {
             handshake_node.set_node(node.clone());
             Box::pin(TaskRoot::local(child))
         })?;
         crate::task::status::WaitStarted::new(handshake).await
     }
 
-    /// Registers a new child, built by `make` from its identity; `parent` is its parent
-    /// task while that is not the group's host (0: the host); `polled_here`: the child
-    /// runs inside the group (not a handle on an executor task).
-    fn add_child(
-        &self,
-        name: Cow<'static, str>,
-        parent: u64,
-        polled_here: bool,
-        make: impl FnOnce(&Arc<ChildNode>) -> ChildFuture<'env>,
-    ) -> Result<u64> {
-        // Built before the lock is taken (once): a closed group is rare.
-        let node = Arc::new(ChildNode {
+    /// A new child's identity; `parent` is its parent task while that is not the group's
+    /// host (0: the host).
+    fn new_node(&self, name: Cow<'static, str>, parent: u64) -> Arc<ChildNode> {
+        Arc::new(ChildNode {
             group: self.shared.clone(),
             key: AtomicUsize::new(usize::MAX),
             id: next_task_id(),
@@ -470,18 +463,26 @@ impl<'env> TaskGroup<'env> {
             queued: AtomicBool::new(true),
             finished: AtomicBool::new(false),
             remote: AtomicWaker::new(),
-        });
+        })
+    }
+
+    /// Registers a new child polled inside the group, built by `make` from its identity;
+    /// `parent` as for `new_node`.
+    fn add_child(
+        &self,
+        name: Cow<'static, str>,
+        parent: u64,
+        make: impl FnOnce(&Arc<ChildNode>) -> ChildFuture<'env>,
+    ) -> Result<u64> {
+        // Built before the lock is taken (once): a closed group is rare.
+        let node = self.new_node(name, parent);
         let id = node.id;
         let future = make(&node);
         let mut local = self.lock_local();
         if local.status == Status::Closed {
             return Err(closed_error());
         }
-        local.new.push(NewChild {
-            future,
-            node,
-            local: polled_here,
-        });
+        local.new.push(NewChild { future, node });
         local.alive += 1;
         let wake = local.status == Status::Running && !local.polling;
         drop(local);

@@ -20,8 +20,7 @@ pin_project! {
     ///
     /// A child polled inside its group (`start_soon`) finds the group's scope already
     /// current. A child spawned onto the executor (`spawn`) carries the group's scope in
-    /// `parent` and registers its waker in its node's `remote` waker, so that the group
-    /// can wake it when the group's cancellation changes.
+    /// `parent` (its `SpawnedTask` makes it wakeable by the group).
     pub(crate) struct TaskRoot<F> {
         #[pin]
         future: Option<F>,
@@ -73,10 +72,6 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ChildOutcome> {
         let mut this = self.project();
-        // Registered before the identity moves into the thread context for the poll.
-        if let Some(remote) = this.identity.as_ref().and_then(|i| i.remote_waker()) {
-            remote.register(cx.waker());
-        }
         let _task = this
             .identity
             .is_some()

@@ -11,13 +11,14 @@ use std::task::{Context, Poll, Waker};
 use pin_project_lite::pin_project;
 
 use crate::base::context::{self, ScopeEnter};
+use crate::base::lock::lock;
 use crate::base::scope::{CancelOrigin, effectively_cancelled};
 use crate::cancel::deliver::{CancelWatch, DeliveryPoll, Verdict};
 use crate::cancel::timer::DeadlineTimer;
 use crate::error::{Error, Result};
 use crate::runtime::RuntimeShared;
 use crate::task::children::{
-    BodyWake, Failures, PollingGuard, Scratch, Status, close_children, poll_children,
+    BodyWake, DeferredSpawn, Failures, PollingGuard, Scratch, Status, close_children, poll_children,
 };
 use crate::task::group::TaskGroup;
 use crate::task::output::{TaskOutput, drop_contained};
@@ -131,14 +132,15 @@ where
 
         if !*this.started {
             *this.started = true;
-            {
+            let deferred_spawns = {
                 let mut local = group.lock_local();
                 assert!(
                     local.status == Status::Idle,
                     "a TaskGroup can be run only once; create a new TaskGroup for each run"
                 );
                 local.status = Status::Running;
-            }
+                std::mem::take(&mut local.deferred_spawns)
+            };
             assert!(
                 scope.enter(context::current_scope()),
                 "the cancel scope of a TaskGroup was entered elsewhere; a group's scope \
@@ -155,6 +157,17 @@ where
                 *this.registration = Some((runtime, key));
             }
             DeadlineTimer::check_on_entry(scope);
+            // Children spawned before the group ran: launched now that its scope is in
+            // the tree (listed before the group's first look at its children).
+            for DeferredSpawn {
+                runtime,
+                node,
+                task,
+            } in deferred_spawns
+            {
+                lock(&group.shared.children).insert_spawned(node);
+                runtime.spawn(task).detach();
+            }
         } else {
             this.timer.poll_armed(scope, cx);
         }
@@ -214,9 +227,6 @@ where
             }
 
             let more = poll_children(group, wake_all, this.scratch, this.failures);
-            group
-                .shared
-                .take_orphaned_failures(&mut this.failures.errors);
 
             if this.watch.seen() != effectively_cancelled(Some(scope)) {
                 // Cancelled (or un-cancelled) during this round: deliver it now rather
@@ -240,7 +250,13 @@ where
         }
 
         let mut local = group.lock_local();
-        let alive = local.alive;
+        let alive = local.alive + {
+            // Spawned children report under this lock: with `local` held too, none can
+            // start or end unseen between this look and the group's closing.
+            let mut children = lock(&group.shared.children);
+            this.failures.absorb(&mut children.reported);
+            children.spawned_live
+        };
         if alive == 0 && this.body.is_none() {
             let cancelled = effectively_cancelled(Some(scope));
             if this.failures.panic.is_none()
