@@ -1,6 +1,7 @@
 //! Stress tests of the races between threads that the core's lock-free parts must win:
 //! a wait queue's grant against a waiter's withdrawal, a child's wake against its
-//! completion and the reuse of its slot, and the deadline queue against moved deadlines.
+//! completion and the reuse of its slot, the deadline queue against moved deadlines, and
+//! spawns against the closing of their group.
 //!
 //! Each test runs its race `ANYIO_STRESS` times (default: a few thousand, about a second
 //! in all; the figures in the issue notes come from `ANYIO_STRESS=1000000`).
@@ -241,4 +242,63 @@ fn deadline_queue_races_moved_deadlines() {
         .unwrap();
         mover.join().unwrap();
     });
+}
+
+/// Counts a child's future as alive until it is dropped.
+struct AliveGuard(Arc<AtomicUsize>);
+
+impl Drop for AliveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A thread spawns children that sleep until cancelled into a group while the group is
+/// cancelled and closes: each child is either refused (`ClosedResource`) or waited for
+/// by the group; none is left running after the group returned. A child that the group
+/// forgot would sleep forever and keep `alive` above zero.
+#[test]
+fn spawning_from_another_thread_races_the_group_closing() {
+    let runs = iterations(300);
+    let rt = runtime();
+    for _ in 0..runs {
+        let alive = Arc::new(AtomicUsize::new(0));
+        let attempts = Arc::new(AtomicUsize::new(0));
+        let group = anyio::TaskGroup::new();
+        std::thread::scope(|threads| {
+            threads.spawn(|| {
+                rt.block_on(async {
+                    for _ in 0..10_000 {
+                        alive.fetch_add(1, Ordering::SeqCst);
+                        let guard = AliveGuard(alive.clone());
+                        let child = async move {
+                            let _guard = guard;
+                            anyio::sleep_forever().await;
+                        };
+                        attempts.fetch_add(1, Ordering::SeqCst);
+                        match group.try_spawn(child) {
+                            Ok(()) => {}
+                            Err(error) => {
+                                assert_eq!(error.kind(), anyio::ErrorKind::ClosedResource);
+                                break;
+                            }
+                        }
+                        anyio::lowlevel::checkpoint().await;
+                    }
+                })
+            });
+            rt.block_on(group.run(async {
+                while attempts.load(Ordering::SeqCst) < 3 {
+                    anyio::sleep(0.0001).await;
+                }
+                group.cancel();
+            }))
+            .unwrap();
+        });
+        assert_eq!(
+            alive.load(Ordering::SeqCst),
+            0,
+            "a spawned child outlived its group"
+        );
+    }
 }

@@ -16,6 +16,13 @@ pub(crate) fn current_runtime() -> Option<Arc<RuntimeShared>> {
     CURRENT_RUNTIME.with(|cell| context::peek(cell, |rt| rt.cloned()))
 }
 
+/// Runs `f` with a borrow of this thread's runtime (no reference count traffic); `None`
+/// outside any runtime. `f` must not look up the current runtime itself.
+#[inline]
+pub(crate) fn with_current_runtime<R>(f: impl FnOnce(&Arc<RuntimeShared>) -> R) -> Option<R> {
+    CURRENT_RUNTIME.with(|cell| context::peek(cell, |rt| rt.map(f)))
+}
+
 /// Whether this thread is inside a running anyio runtime.
 pub(crate) fn in_runtime() -> bool {
     CURRENT_RUNTIME.with(|cell| context::peek(cell, |rt| rt.is_some()))

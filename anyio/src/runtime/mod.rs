@@ -16,7 +16,7 @@ use std::thread::JoinHandle;
 
 use async_executor::{Executor, Task};
 
-pub(crate) use current::{current_runtime, in_runtime};
+pub(crate) use current::{current_runtime, in_runtime, with_current_runtime};
 
 use crate::base::context;
 use crate::base::task::{MainTaskIdentity, TaskIdentity, next_task_id};

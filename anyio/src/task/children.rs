@@ -16,7 +16,6 @@ use crate::base::lock::lock;
 use crate::base::scope::CancelOrigin;
 use crate::base::task::TaskIdentity;
 use crate::error::Error;
-use crate::runtime::RuntimeShared;
 use crate::task::group::{GroupShared, TaskGroup};
 use crate::task::output::ChildOutcome;
 
@@ -33,47 +32,66 @@ pub(crate) struct SharedChildren {
     /// The live children by key, for wakers and `get_running_tasks`.
     /// Invariant: `nodes[k]` is `Some` exactly while slot `k` holds a child.
     pub(crate) nodes: Vec<Option<Arc<ChildNode>>>,
-    /// The `spawn`ed children that have not reported their end, by key (`ChildNode::key`),
-    /// with the free keys; `spawned_live` counts them. Each one removes itself
-    /// (`spawned.rs`).
-    spawned: Vec<Option<Arc<ChildNode>>>,
-    spawned_free: Vec<usize>,
-    pub(crate) spawned_live: usize,
+    /// The `spawn`ed children, each until a sweep finds it `finished` (a child ends
+    /// without this lock: it only sets its flag and counts itself out of
+    /// `GroupShared::spawned_live`).
+    spawned: Vec<Arc<ChildNode>>,
+    /// Whether a spawned child may be listed without looking at the group's status:
+    /// opened by the group's first poll, closed by its last look (both under this lock).
+    pub(crate) spawns_open: bool,
     /// Outcomes reported from outside the group's poll (spawned children, orphaned
     /// `start` failures), until the group's next round takes them.
     pub(crate) reported: Failures,
 }
 
+/// Ended children a sweep of `spawned` may leave behind, beyond twice the live ones.
+const SPAWNED_SLACK: usize = 64;
+
 impl SharedChildren {
-    /// Lists a spawned child; it must report its end (`remove_spawned`).
-    pub(crate) fn insert_spawned(&mut self, node: Arc<ChildNode>) {
-        let key = self.spawned_free.pop().unwrap_or_else(|| {
-            self.spawned.push(None);
-            self.spawned.len() - 1
-        });
-        node.key.store(key, Ordering::Release);
-        self.spawned[key] = Some(node);
-        self.spawned_live += 1;
+    /// Lists a spawned child and counts it in `group.spawned_live`, sweeping out ended
+    /// ones first when they outnumber the live (amortized O(1) per child). The group
+    /// must be running (`spawns_open`, or its status under `TaskGroup::local`).
+    pub(crate) fn insert_spawned(&mut self, node: Arc<ChildNode>, group: &GroupShared) {
+        let live = group.spawned_live.fetch_add(1, Ordering::AcqRel);
+        self.sweep_spawned(live);
+        self.spawned.push(node);
     }
 
-    pub(crate) fn remove_spawned(&mut self, key: usize) {
-        if let Some(node) = self.spawned.get_mut(key).and_then(Option::take) {
-            drop(node);
-            self.spawned_free.push(key);
-            self.spawned_live -= 1;
+    /// `insert_spawned` if the list is open; false if not (the caller then looks at the
+    /// group's status).
+    pub(crate) fn insert_spawned_if_open(
+        &mut self,
+        node: &Arc<ChildNode>,
+        group: &GroupShared,
+    ) -> bool {
+        if self.spawns_open {
+            self.insert_spawned(node.clone(), group);
+        }
+        self.spawns_open
+    }
+
+    /// Drops the ended spawned children when they are at least as many as the live.
+    pub(crate) fn sweep_spawned(&mut self, live: usize) {
+        if self.spawned.len() >= 2 * live + SPAWNED_SLACK {
+            self.spawned
+                .retain(|node| !node.finished.load(Ordering::Acquire));
         }
     }
 
     /// Every live child, local or spawned.
     pub(crate) fn all_nodes(&self) -> impl Iterator<Item = &Arc<ChildNode>> {
-        self.nodes.iter().chain(&self.spawned).flatten()
+        let spawned = self.spawned.iter();
+        self.nodes
+            .iter()
+            .flatten()
+            .chain(spawned.filter(|node| !node.finished.load(Ordering::Acquire)))
     }
 
     /// Wakes each spawned child's executor task (which the group's own wakes do not
     /// reach), so that it sees a change of the group's cancellation. The wakes run under
     /// the `children` lock: they only schedule executor tasks.
     fn wake_spawned(&self) {
-        for node in self.spawned.iter().flatten() {
+        for node in &self.spawned {
             node.remote.wake();
         }
     }
@@ -166,12 +184,9 @@ pub(crate) struct Local<'env> {
     pub(crate) deferred_spawns: Vec<DeferredSpawn>,
 }
 
-/// A spawned child waiting for its group to run: its node, and its executor future.
-pub(crate) struct DeferredSpawn {
-    pub(crate) runtime: Arc<RuntimeShared>,
-    pub(crate) node: Arc<ChildNode>,
-    pub(crate) task: Pin<Box<dyn Future<Output = ()> + Send + 'static>>,
-}
+/// A spawned child waiting for its group to run: lists it (`insert_spawned`) and
+/// starts it, when called with the group's `children`.
+pub(crate) type DeferredSpawn = Box<dyn FnOnce(&mut SharedChildren, &GroupShared) + Send>;
 
 impl Local<'_> {
     pub(crate) fn new() -> Self {
@@ -210,20 +225,28 @@ impl Slot<'_> {
 
     /// Polls the child as its task: its node is the current task identity meanwhile.
     fn poll(&mut self, id: u64) -> Poll<ChildOutcome> {
-        let mut identity = self.node.take().map(|node| node as Arc<dyn TaskIdentity>);
-        let poll = {
-            let _task = TaskEnter::new(id, &mut identity);
-            let mut cx = Context::from_waker(&self.waker);
-            self.future.as_mut().poll(&mut cx)
-        };
-        self.node = identity.map(|identity| {
-            identity
-                .into_any()
-                .downcast::<ChildNode>()
-                .unwrap_or_else(|_| unreachable!("a slot holds a child node"))
-        });
-        poll
+        let (future, waker) = (&mut self.future, &self.waker);
+        in_task(&mut self.node, id, || {
+            future.as_mut().poll(&mut Context::from_waker(waker))
+        })
     }
+}
+
+/// Runs `f` as task `id`, whose node moves into the thread context meanwhile (and back:
+/// no reference count traffic); `node` is `None` during `f`.
+pub(crate) fn in_task<R>(node: &mut Option<Arc<ChildNode>>, id: u64, f: impl FnOnce() -> R) -> R {
+    let mut identity = node.take().map(|node| node as Arc<dyn TaskIdentity>);
+    let result = {
+        let _task = TaskEnter::new(id, &mut identity);
+        f()
+    };
+    *node = identity.map(|identity| {
+        identity
+            .into_any()
+            .downcast::<ChildNode>()
+            .unwrap_or_else(|_| unreachable!("a task entered with a child node"))
+    });
+    result
 }
 
 /// Marks the group closed and drops whatever children remain, outside the lock (a
@@ -247,7 +270,7 @@ pub(crate) fn close_children(group: &TaskGroup<'_>) {
         // Spawned children still running (the run future was dropped before the end):
         // marked under the lock their reports take, so that none reports into the
         // emptied lists; woken, so that each drops its future at its next poll.
-        for node in children.spawned.iter().flatten() {
+        for node in &children.spawned {
             node.finished.store(true, Ordering::Release);
         }
         children.wake_spawned();
@@ -361,6 +384,8 @@ pub(crate) fn poll_children(
             }
             shared.wake_spawned();
         } else {
+            let live = group.shared.spawned_live.load(Ordering::Acquire);
+            shared.sweep_spawned(live);
             ready.append(&mut shared.ready);
         }
     }

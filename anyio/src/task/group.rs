@@ -18,9 +18,7 @@ use crate::base::lock::lock;
 use crate::base::scope::{CancelOrigin, ScopeState};
 use crate::base::task::{TaskIdentity, TaskSource, next_task_id};
 use crate::error::{Error, ErrorKind, Result};
-use crate::task::children::{
-    ChildFuture, ChildNode, DeferredSpawn, Local, NewChild, SharedChildren, Status,
-};
+use crate::task::children::{ChildFuture, ChildNode, Local, NewChild, SharedChildren, Status};
 use crate::task::output::TaskOutput;
 use crate::task::root::TaskRoot;
 use crate::task::run::TaskGroupRun;
@@ -88,6 +86,9 @@ pub(crate) struct GroupShared {
     pub(crate) host_task: AtomicU64,
     /// Lock order: `TaskGroup::local` before this (never the other way round).
     pub(crate) children: Mutex<SharedChildren>,
+    /// Spawned children that have not ended (see `spawned.rs`). Raised only under
+    /// `children`, so that the group's last look under that lock is final.
+    pub(crate) spawned_live: AtomicUsize,
 }
 
 impl GroupShared {
@@ -136,6 +137,7 @@ impl<'env> TaskGroup<'env> {
                 scope: Arc::new(ScopeState::new(None, false)),
                 host_task: AtomicU64::new(0),
                 children: Mutex::new(SharedChildren::default()),
+                spawned_live: AtomicUsize::new(0),
             }),
             local: ManuallyDrop::new(Mutex::new(Local::new())),
         }
@@ -329,33 +331,44 @@ impl<'env> TaskGroup<'env> {
         F: Future + Send + 'static,
         F::Output: TaskOutput,
     {
-        let runtime = crate::runtime::current_runtime().ok_or_else(|| {
+        let node = self.new_node(name.into(), 0);
+        let root = TaskRoot::spawned(future, self.shared.scope.clone());
+        // The common case under one lock: the group runs, the child is listed and starts.
+        let refused = crate::runtime::with_current_runtime(|runtime| {
+            let listed = lock(&self.shared.children).insert_spawned_if_open(&node, &self.shared);
+            if listed {
+                runtime.spawn(SpawnedTask::new(root, node.clone())).detach();
+                None
+            } else {
+                Some((runtime.clone(), root))
+            }
+        })
+        .ok_or_else(|| {
             Error::new(
                 ErrorKind::Other,
                 "TaskGroup::spawn needs an anyio runtime: call it inside anyio::run, \
                  Runtime::block_on or #[anyio::main], or use start_soon instead",
             )
         })?;
-        let node = self.new_node(name.into(), 0);
-        let root = TaskRoot::spawned(future, node.clone(), self.shared.scope.clone());
-        let task = SpawnedTask::new(root, node.clone());
+        let Some((runtime, root)) = refused else {
+            return Ok(());
+        };
+        // The group is not running yet, or no more.
+        let launch = move |children: &mut SharedChildren, group: &GroupShared| {
+            children.insert_spawned(node.clone(), group);
+            runtime.spawn(SpawnedTask::new(root, node)).detach();
+        };
         let mut local = self.lock_local();
         match local.status {
             Status::Closed => Err(closed_error()),
             Status::Idle => {
-                local.deferred_spawns.push(DeferredSpawn {
-                    runtime,
-                    node,
-                    task: Box::pin(task),
-                });
+                local.deferred_spawns.push(Box::new(launch));
                 Ok(())
             }
             Status::Running => {
-                // Listed under `local`, which the group's last look takes too: the group
-                // either waits for this child or refused it as `Closed`.
-                lock(&self.shared.children).insert_spawned(node);
-                drop(local);
-                runtime.spawn(task).detach();
+                // Its first poll is opening the list right now (and cannot close it
+                // while `local` is held here).
+                launch(&mut lock(&self.shared.children), &self.shared);
                 Ok(())
             }
         }

@@ -1,4 +1,4 @@
-//! The root of a child task: runs the task's future as task `id` and delivers any
+//! The root of a child task: runs the task's future and delivers any
 //! cancellation of the task by dropping the future at its next suspension point.
 
 use std::future::Future;
@@ -9,14 +9,14 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use crate::base::context::{self, ScopeLend, TaskEnter};
+use crate::base::context::{self, ScopeLend};
 use crate::base::scope::{ScopeState, effectively_cancelled};
-use crate::base::task::TaskIdentity;
 use crate::cancel::deliver::{DeliveryPoll, Verdict};
 use crate::task::output::{ChildOutcome, TaskOutput, drop_contained};
 
 pin_project! {
-    /// Polls a child's future as task `id`.
+    /// Polls a child's future inside its task (which its group or its `SpawnedTask`
+    /// enters), and delivers the task's cancellation.
     ///
     /// A child polled inside its group (`start_soon`) finds the group's scope already
     /// current. A child spawned onto the executor (`spawn`) carries the group's scope in
@@ -24,10 +24,6 @@ pin_project! {
     pub(crate) struct TaskRoot<F> {
         #[pin]
         future: Option<F>,
-        id: u64,
-        // A spawned task's identity; in the thread-local context while the task is
-        // polled. (A local child's group enters the task for it, with its slot's node.)
-        identity: Option<Arc<dyn TaskIdentity>>,
         parent: Option<Arc<ScopeState>>,
     }
 }
@@ -42,22 +38,15 @@ where
     pub(crate) fn local(future: F) -> TaskRoot<F> {
         TaskRoot {
             future: Some(future),
-            id: 0,
-            identity: None,
             parent: None,
         }
     }
 
-    /// A root polled by the executor, whose parent scope is the group's.
-    pub(crate) fn spawned(
-        future: F,
-        identity: Arc<dyn TaskIdentity>,
-        parent: Arc<ScopeState>,
-    ) -> TaskRoot<F> {
+    /// A root polled by the executor (inside the task that its `SpawnedTask` enters),
+    /// whose parent scope is the group's.
+    pub(crate) fn spawned(future: F, parent: Arc<ScopeState>) -> TaskRoot<F> {
         TaskRoot {
             future: Some(future),
-            id: identity.id(),
-            identity: Some(identity),
             parent: Some(parent),
         }
     }
@@ -72,10 +61,6 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ChildOutcome> {
         let mut this = self.project();
-        let _task = this
-            .identity
-            .is_some()
-            .then(|| TaskEnter::new(*this.id, this.identity));
         let _enter = this.parent.is_some().then(|| ScopeLend::new(this.parent));
         loop {
             let delivery = DeliveryPoll::begin(context::with_current_scope(effectively_cancelled));

@@ -18,7 +18,7 @@ use crate::cancel::timer::DeadlineTimer;
 use crate::error::{Error, Result};
 use crate::runtime::RuntimeShared;
 use crate::task::children::{
-    BodyWake, DeferredSpawn, Failures, PollingGuard, Scratch, Status, close_children, poll_children,
+    BodyWake, Failures, PollingGuard, Scratch, Status, close_children, poll_children,
 };
 use crate::task::group::TaskGroup;
 use crate::task::output::{TaskOutput, drop_contained};
@@ -159,14 +159,10 @@ where
             DeadlineTimer::check_on_entry(scope);
             // Children spawned before the group ran: launched now that its scope is in
             // the tree (listed before the group's first look at its children).
-            for DeferredSpawn {
-                runtime,
-                node,
-                task,
-            } in deferred_spawns
-            {
-                lock(&group.shared.children).insert_spawned(node);
-                runtime.spawn(task).detach();
+            let mut children = lock(&group.shared.children);
+            children.spawns_open = true;
+            for launch in deferred_spawns {
+                launch(&mut children, &group.shared);
             }
         } else {
             this.timer.poll_armed(scope, cx);
@@ -250,13 +246,12 @@ where
         }
 
         let mut local = group.lock_local();
-        let alive = local.alive + {
-            // Spawned children report under this lock: with `local` held too, none can
-            // start or end unseen between this look and the group's closing.
-            let mut children = lock(&group.shared.children);
-            this.failures.absorb(&mut children.reported);
-            children.spawned_live
-        };
+        // Spawned children are counted in under `children` (held here) and record a
+        // failure before they count themselves out: none starts or fails unseen between
+        // this look and the group's closing.
+        let mut children = lock(&group.shared.children);
+        this.failures.absorb(&mut children.reported);
+        let alive = local.alive + group.shared.spawned_live.load(Ordering::Acquire);
         if alive == 0 && this.body.is_none() {
             let cancelled = effectively_cancelled(Some(scope));
             if this.failures.panic.is_none()
@@ -267,12 +262,15 @@ where
             {
                 // Cancelled from outside: stay pending so that the delivering scope drops
                 // the group and the code after it does not run.
+                drop(children);
                 drop(local);
                 enter.report_shielded = false;
                 return Poll::Pending;
             }
-            // Closed under the same lock that saw no child left: a child started from
+            // Closed under the same locks that saw no child left: a child started from
             // another thread from now on is refused, not silently dropped.
+            children.spawns_open = false;
+            drop(children);
             local.status = Status::Closed;
             drop(local);
             *this.finished = true;
@@ -290,6 +288,7 @@ where
             }
             return Poll::Ready(Ok(this.value.take()));
         }
+        drop(children);
         drop(local);
 
         *this.waited = true;

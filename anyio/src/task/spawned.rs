@@ -1,10 +1,11 @@
 //! A `spawn`ed child: an executor task that reports its own end to its group.
 //!
 //! The group keeps no slot and no handle for it, only its node in
-//! `SharedChildren::spawned` (for `get_running_tasks`, for waking it when the group's
-//! cancellation changes, and for the count the group waits on). The task removes its
-//! node and records its outcome itself, under one lock of the group's `children`, and
-//! wakes the group only when that matters: its last spawned child ended, or one failed.
+//! `SharedChildren::spawned` (for `get_running_tasks`, and for waking it when the group's
+//! cancellation changes) and a count (`GroupShared::spawned_live`) that it waits on. The
+//! task ends without the group's lock: it marks its node `finished` and counts itself
+//! out (a failure is recorded under the lock first). It wakes the group only when that
+//! matters: its last spawned child ended, one failed, or enough ended to sweep.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,22 +17,23 @@ use pin_project_lite::pin_project;
 
 use crate::base::lock::lock;
 use crate::base::scope::{CancelOrigin, effectively_cancelled};
-use crate::task::children::ChildNode;
+use crate::task::children::{ChildNode, in_task};
 use crate::task::group::GroupShared;
 use crate::task::output::ChildOutcome;
 
 pin_project! {
     /// The executor's future of a spawned child: its root, and the report to the group.
     ///
-    /// Invariant: the child's node is in its group's `spawned` list until `report` runs,
-    /// which happens exactly once: at the root's end, or at the drop of a task that never
-    /// ended (the executor dropped it). A child whose group closed first (the group's run
+    /// Invariant: the child is counted in its group's `spawned_live` until `report`
+    /// runs, which happens exactly once: at the root's end, or at the drop of a task
+    /// that never ended (the executor dropped it). A child whose group closed first (the group's run
     /// future was dropped) finds its node `finished`: it drops its future at its next
     /// poll, and reports nothing.
     pub(crate) struct SpawnedTask<F> {
         #[pin]
         root: F,
-        node: Arc<ChildNode>,
+        // `None` only during the poll, while it is the thread's current task identity.
+        node: Option<Arc<ChildNode>>,
         reported: bool,
         // The executor task's waker is in `node.remote` (registered at the first
         // `Pending`; the waker of an executor task never changes).
@@ -41,8 +43,8 @@ pin_project! {
     impl<F> PinnedDrop for SpawnedTask<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if !*this.reported {
-                report(this.node, ChildOutcome::Cancelled);
+            if let Some(node) = this.node.as_ref().filter(|_| !*this.reported) {
+                report(node, ChildOutcome::Cancelled, *this.registered);
             }
         }
     }
@@ -52,11 +54,11 @@ impl<F> SpawnedTask<F>
 where
     F: Future<Output = ChildOutcome>,
 {
-    /// `node` must be in its group's `spawned` list already.
+    /// `node` must be listed and counted in its group already (`insert_spawned`).
     pub(crate) fn new(root: F, node: Arc<ChildNode>) -> Self {
         SpawnedTask {
             root,
-            node,
+            node: Some(node),
             reported: false,
             registered: false,
         }
@@ -71,7 +73,11 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
-        if this.node.finished.load(Ordering::Acquire) {
+        let node = this
+            .node
+            .as_ref()
+            .expect("a spawned task's node is back after its poll");
+        if node.finished.load(Ordering::Acquire) {
             // The group is gone: the executor drops the root (and the user's future)
             // when this returns.
             *this.reported = true;
@@ -79,22 +85,28 @@ where
         }
         // Before the first registration, a change of the group's cancellation wakes
         // nobody: remember what the root's first poll starts from, to compare below.
-        let group_scope = &this.node.group.scope;
-        let before = (!*this.registered).then(|| effectively_cancelled(Some(group_scope)));
-        match this.root.poll(cx) {
+        let before = (!*this.registered).then(|| effectively_cancelled(Some(&node.group.scope)));
+        let id = node.id;
+        let root = this.root;
+        let poll = in_task(this.node, id, || root.poll(cx));
+        let node = this
+            .node
+            .as_ref()
+            .expect("a spawned task's node is back after its poll");
+        match poll {
             Poll::Ready(outcome) => {
                 *this.reported = true;
-                report(this.node, outcome);
+                report(node, outcome, *this.registered);
                 Poll::Ready(())
             }
             Poll::Pending => {
                 if let Some(before) = before {
                     // Registered only once the task parks: a child that ends at its
                     // first poll never pays for it.
-                    this.node.remote.register(cx.waker());
+                    node.remote.register(cx.waker());
                     *this.registered = true;
-                    if effectively_cancelled(Some(group_scope)) != before
-                        || this.node.finished.load(Ordering::Acquire)
+                    if effectively_cancelled(Some(&node.group.scope)) != before
+                        || node.finished.load(Ordering::Acquire)
                     {
                         // The cancellation changed, or the group closed, before the
                         // registration (the group's wake was lost): poll again.
@@ -107,26 +119,35 @@ where
     }
 }
 
-/// Takes the child's node out of its group's `spawned` list and records its outcome;
-/// cancels the group if the child failed, and wakes it if this was its last spawned child.
-fn report(node: &ChildNode, outcome: ChildOutcome) {
+/// Whenever the count of live spawned children falls to a multiple of this, the group is
+/// woken to sweep the ended ones out of its list (so a group that sleeps while its
+/// children end does not hold their nodes until it wakes).
+const SWEEP_EVERY: usize = 1024;
+
+/// Records the child's outcome and counts it out of its group (the list drops its node
+/// at the next sweep); cancels the group if the child failed, and wakes it if this was
+/// its last spawned child. `registered`: the node holds the executor task's waker.
+fn report(node: &ChildNode, outcome: ChildOutcome, registered: bool) {
+    if node.finished.swap(true, Ordering::AcqRel) {
+        // The group closed first: nobody waits for the report.
+        return;
+    }
+    if registered {
+        // Frees the executor task's memory now rather than at the sweep.
+        drop(node.remote.take());
+    }
     let group: &GroupShared = &node.group;
-    let (failed, last) = {
-        let mut children = lock(&group.children);
-        if node.finished.load(Ordering::Acquire) {
-            // The group closed meanwhile (under this lock): nobody waits for the report.
-            return;
-        }
-        node.finished.store(true, Ordering::Release);
-        children.remove_spawned(node.key.load(Ordering::Acquire));
-        let failed = children.reported.record(outcome);
-        (failed, children.spawned_live == 0)
+    let failed = match outcome {
+        ChildOutcome::Done => false,
+        // Recorded before the count below, which the group's last look reads first.
+        outcome => lock(&group.children).reported.record(outcome),
     };
+    let live = group.spawned_live.fetch_sub(1, Ordering::AcqRel) - 1;
     if failed {
         // Wakes the group too.
         group.scope.cancel(CancelOrigin::Explicit, None);
     }
-    if last {
+    if live == 0 || live % SWEEP_EVERY == 0 {
         group.scope.waker.wake();
     }
 }
