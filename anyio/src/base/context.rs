@@ -149,12 +149,6 @@ impl ScopeEnter {
             report_shielded: false,
         }
     }
-
-    /// Clears the body's shield flag before polling it again in the same poll.
-    #[inline]
-    pub(crate) fn reset_flag(&self) {
-        clear_pending_under_shield();
-    }
 }
 
 impl Drop for ScopeEnter {
@@ -170,11 +164,13 @@ impl Drop for ScopeEnter {
 }
 
 /// Like `ScopeEnter` for a scope that its owner keeps in `slot` (a spawned task's parent
-/// scope): the `Arc` moves into the thread context for the poll and back on drop, with
-/// no reference count traffic; meanwhile the slot holds the scope that was current.
+/// scope, a scope wrapper's own scope): the `Arc` moves into the thread context for the
+/// poll and back on drop, with no reference count traffic; meanwhile the slot holds the
+/// scope that was current.
 pub(crate) struct ScopeLend<'a> {
     slot: &'a mut Option<Arc<ScopeState>>,
     saved_flag: bool,
+    returned: bool,
 }
 
 impl<'a> ScopeLend<'a> {
@@ -182,20 +178,41 @@ impl<'a> ScopeLend<'a> {
     pub(crate) fn new(slot: &'a mut Option<Arc<ScopeState>>) -> ScopeLend<'a> {
         let (previous, saved_flag) = enter_scope(slot.take());
         *slot = previous;
-        ScopeLend { slot, saved_flag }
+        ScopeLend {
+            slot,
+            saved_flag,
+            returned: false,
+        }
+    }
+
+    /// Gives the scope back now; returns the pending-under-shield flag the body left.
+    #[inline]
+    pub(crate) fn give_back(mut self) -> bool {
+        self.restore()
+    }
+
+    #[inline]
+    fn restore(&mut self) -> bool {
+        self.returned = true;
+        let previous = self.slot.take();
+        let saved_flag = self.saved_flag;
+        let (lent, body_flag) = CONTEXT.with(|cx| {
+            (
+                cx.scope.replace(previous),
+                cx.pending_under_shield.replace(saved_flag),
+            )
+        });
+        *self.slot = lent;
+        body_flag
     }
 }
 
 impl Drop for ScopeLend<'_> {
     #[inline]
     fn drop(&mut self) {
-        let previous = self.slot.take();
-        let saved_flag = self.saved_flag;
-        let lent = CONTEXT.with(|cx| {
-            cx.pending_under_shield.set(saved_flag);
-            cx.scope.replace(previous)
-        });
-        *self.slot = lent;
+        if !self.returned {
+            self.restore();
+        }
     }
 }
 

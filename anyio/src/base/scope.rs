@@ -95,6 +95,30 @@ impl ScopeState {
         }
     }
 
+    /// Makes a scope that nobody else refers to any more as good as new, in place
+    /// (plain writes; for the scope pool).
+    #[inline]
+    pub(crate) fn reset_unique(&mut self) {
+        *self.cancel_called.get_mut() = false;
+        *self.origin.get_mut() = CancelOrigin::None as u8;
+        *self.shield.get_mut() = false;
+        *self.deadline.get_mut() = NO_DEADLINE;
+        *self
+            .exact_deadline
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner()) = None;
+        *self.cancelled_caught.get_mut() = false;
+        *self.entered.get_mut() = false;
+        if self.parent.get().is_some() {
+            self.parent = OnceLock::new();
+        }
+        self.waker = AtomicWaker::new();
+        let reason = self.reason.get_mut().unwrap_or_else(|e| e.into_inner());
+        if reason.is_some() {
+            *reason = None;
+        }
+    }
+
     /// Enters a scope that nobody else refers to yet: plain writes, no atomics.
     #[inline]
     pub(crate) fn enter_unique(

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
-use crate::base::context::{self, ScopeEnter};
+use crate::base::context::{self, ScopeLend};
 use crate::base::scope::{CancelOrigin, ScopeState};
 use crate::cancel::deliver::{DeliveryPoll, Verdict};
 use crate::cancel::timer::DeadlineTimer;
@@ -223,7 +223,7 @@ fn recycle_scope(mut state: Arc<ScopeState>) {
     let Some(unique) = Arc::get_mut(&mut state) else {
         return;
     };
-    *unique = ScopeState::new(None, false);
+    unique.reset_unique();
     SCOPE_POOL.with(|pool| {
         if let Ok(mut pool) = pool.try_borrow_mut()
             && pool.len() < SCOPE_POOL_LIMIT
@@ -257,6 +257,10 @@ pin_project! {
     impl<F> PinnedDrop for CancelScopeRun<F> {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
+            if this.state.is_none() {
+                // Finished: the body and the timer are gone already.
+                return;
+            }
             // The body may hold scopes whose parent link points at this scope: drop it first.
             this.body.set(None);
             this.timer.disarm();
@@ -342,30 +346,31 @@ impl<F: Future> CancelScopeRun<F> {
             .expect("CancelScopeRun polled after completion");
         this.timer.poll_armed(state, cx);
 
-        let mut enter = ScopeEnter::new(Some(state.clone()));
         loop {
+            let state = this.state.as_ref().expect("checked above");
             let delivery = DeliveryPoll::begin(state.is_delivering());
             let body = this
                 .body
                 .as_mut()
                 .as_pin_mut()
                 .expect("CancelScopeRun polled after completion");
-            if let Poll::Ready(output) = body.poll(cx) {
+            // The scope is current for the body's poll: lent to the thread context.
+            let lend = ScopeLend::new(this.state);
+            let poll = body.poll(cx);
+            let shielded_work = lend.give_back();
+            let state = this.state.as_ref().expect("given back by the lend");
+            if let Poll::Ready(output) = poll {
                 this.body.set(None);
                 this.timer.disarm();
-                drop(enter);
                 self::finish(this.state, *this.recyclable);
                 return Poll::Ready(Ok(output));
             }
-            let shielded_work = context::pending_under_shield();
             // Registered before the state is read again, so a cancel from now on wakes us.
             state.waker.register(cx.waker());
             match delivery.after_pending(shielded_work, || state.is_delivering()) {
                 Verdict::Drop => {
                     this.body.set(None);
                     this.timer.disarm();
-                    drop(enter);
-                    let state = this.state.as_ref().expect("checked above");
                     state.set_cancelled_caught();
                     let outcome = ScopeOutcome {
                         timed_out: state.origin() == CancelOrigin::Deadline,
@@ -374,17 +379,16 @@ impl<F: Future> CancelScopeRun<F> {
                     self::finish(this.state, *this.recyclable);
                     return Poll::Ready(Err(outcome));
                 }
-                Verdict::Repoll => {
-                    enter.reset_flag();
-                    continue;
-                }
+                Verdict::Repoll => continue,
                 Verdict::Wait => {}
             }
             if this.timer.arm(state, cx) {
-                enter.reset_flag();
                 continue;
             }
-            enter.report_shielded = shielded_work || state.shield();
+            if shielded_work || state.shield() {
+                // Outward: this wrapper waits for shielded work.
+                context::set_pending_under_shield();
+            }
             return Poll::Pending;
         }
     }

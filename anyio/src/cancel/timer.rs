@@ -33,7 +33,9 @@ impl std::fmt::Debug for DeadlineTimer {
 
 enum Armed {
     Queue(Arc<RuntimeShared>, DeadlineKey),
-    Timer(Timer, Instant),
+    /// Boxed: rare (a foreign executor), and large, and every scope wrapper holds a
+    /// `DeadlineTimer`.
+    Timer(Box<Timer>, Instant),
 }
 
 impl Armed {
@@ -99,7 +101,7 @@ impl DeadlineTimer {
             state.cancel(CancelOrigin::Deadline, None);
             return true;
         }
-        self.armed = Some(Armed::Timer(timer, deadline));
+        self.armed = Some(Armed::Timer(Box::new(timer), deadline));
         false
     }
 
