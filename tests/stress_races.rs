@@ -302,3 +302,67 @@ fn spawning_from_another_thread_races_the_group_closing() {
         );
     }
 }
+
+/// Another thread completes what the body and the children wait for, at any moment of
+/// the group's poll (also as it ends): the group's wakes are skipped while it polls and
+/// re-checked when the poll ends, so none is lost. A lost one leaves the group parked
+/// until the deadline, which fails the run.
+#[test]
+fn remote_wakes_race_the_end_of_the_group_poll() {
+    type Pending = Arc<std::sync::Mutex<Vec<(Arc<AtomicBool>, Waker)>>>;
+    /// Resolves once the remote thread has set its flag.
+    async fn remote(pending: &Pending) {
+        let done = Arc::new(AtomicBool::new(false));
+        std::future::poll_fn(|cx| {
+            if done.load(Ordering::SeqCst) {
+                return std::task::Poll::Ready(());
+            }
+            pending
+                .lock()
+                .unwrap()
+                .push((done.clone(), cx.waker().clone()));
+            std::task::Poll::Pending
+        })
+        .await
+    }
+    let runs = iterations(500);
+    let pending: Pending = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let waker_thread = std::thread::spawn({
+        let (pending, stop) = (pending.clone(), stop.clone());
+        move || {
+            while !stop.load(Ordering::Relaxed) {
+                let batch = std::mem::take(&mut *pending.lock().unwrap());
+                for (done, waker) in batch {
+                    done.store(true, Ordering::SeqCst);
+                    waker.wake();
+                }
+                std::thread::yield_now();
+            }
+        }
+    });
+    runtime().block_on(async {
+        for _ in 0..runs {
+            anyio::fail_after(10, async {
+                anyio::task_group!(|tg| {
+                    for _ in 0..4 {
+                        let pending = &pending;
+                        tg.start_soon(async move {
+                            for _ in 0..3 {
+                                remote(pending).await;
+                            }
+                        });
+                    }
+                    for _ in 0..3 {
+                        remote(&pending).await;
+                    }
+                })
+            })
+            .await
+            .expect("a remote wake was lost")
+            .unwrap();
+        }
+    });
+    stop.store(true, Ordering::Relaxed);
+    waker_thread.join().unwrap();
+}

@@ -78,13 +78,14 @@ impl SharedChildren {
         }
     }
 
-    /// Every live child, local or spawned.
+    /// Every live child, local or spawned (both lists may still hold ended children
+    /// until a later round or sweep clears them).
     pub(crate) fn all_nodes(&self) -> impl Iterator<Item = &Arc<ChildNode>> {
-        let spawned = self.spawned.iter();
         self.nodes
             .iter()
             .flatten()
-            .chain(spawned.filter(|node| !node.finished.load(Ordering::Acquire)))
+            .chain(&self.spawned)
+            .filter(|node| !node.finished.load(Ordering::Acquire))
     }
 
     /// Wakes each spawned child's executor task (which the group's own wakes do not
@@ -128,10 +129,13 @@ impl Wake for ChildNode {
         if self.finished.load(Ordering::Acquire) || self.queued.swap(true, Ordering::AcqRel) {
             return;
         }
-        lock(&self.group.children)
-            .ready
-            .push(self.key.load(Ordering::Acquire));
-        self.group.scope.waker.wake();
+        let group = &self.group;
+        {
+            let mut children = lock(&group.children);
+            children.ready.push(self.key.load(Ordering::Acquire));
+            group.has_ready.store(true, Ordering::SeqCst);
+        }
+        group.wake_unless_polling();
     }
 }
 
@@ -167,18 +171,13 @@ pub(crate) enum Status {
     Closed,
 }
 
-/// The `'env` part of a group: the children's futures. Behind `TaskGroup::local`.
+/// The `'env` part of a group that starters reach: children started since the group last
+/// looked. Behind `TaskGroup::local`.
 pub(crate) struct Local<'env> {
     pub(crate) status: Status,
-    /// True while the run future is inside its poll (body or children): a child started
-    /// meanwhile is picked up by that poll, so nobody needs to wake the group for it.
-    pub(crate) polling: bool,
-    /// Children started since the group last looked; polled first at its next round.
+    /// Children started since the group last looked (`GroupShared::has_new` says there
+    /// are some); polled first at its next round.
     pub(crate) new: Vec<NewChild<'env>>,
-    slots: Vec<Option<Slot<'env>>>,
-    free: Vec<usize>,
-    /// Children in `new` and `slots`.
-    pub(crate) alive: usize,
     /// Children `spawn`ed before the group ran: launched at its first poll, once its
     /// scope has its place in the scope tree.
     pub(crate) deferred_spawns: Vec<DeferredSpawn>,
@@ -192,14 +191,26 @@ impl Local<'_> {
     pub(crate) fn new() -> Self {
         Local {
             status: Status::Idle,
-            polling: false,
             new: Vec::new(),
-            slots: Vec::new(),
-            free: Vec::new(),
-            alive: 0,
             deferred_spawns: Vec::new(),
         }
     }
+}
+
+/// The children the run future polls, owned by it: nobody else touches their futures,
+/// so a round needs no lock for them.
+#[derive(Default)]
+pub(crate) struct RunChildren<'env> {
+    slots: Vec<Option<Slot<'env>>>,
+    free: Vec<usize>,
+    /// Children in `slots`.
+    pub(crate) live: usize,
+    // Scratch lists, kept to avoid allocating on every poll.
+    ready: Vec<usize>,
+    /// Keys of children that ended whose `SharedChildren::nodes` entries are still to be
+    /// cleared, at the next round that takes the `children` lock anyway (a finished node
+    /// is skipped by `all_nodes` meanwhile). Cleared before any key is reused.
+    finished_keys: Vec<usize>,
 }
 
 /// A child started since the group last looked.
@@ -253,14 +264,15 @@ pub(crate) fn in_task<R>(node: &mut Option<Arc<ChildNode>>, id: u64, f: impl FnO
 /// child's drop may touch the group). Frees every allocation of the children's
 /// bookkeeping: `TaskGroup::local` is never dropped (see `TaskGroup`), so what stays in
 /// it is leaked.
-pub(crate) fn close_children(group: &TaskGroup<'_>) {
+pub(crate) fn close_children<'env>(group: &TaskGroup<'env>, run: &mut RunChildren<'env>) {
     let closed = {
         let mut local = group.lock_local();
         let mut closed = Local::new();
         closed.status = Status::Closed;
         std::mem::replace(&mut *local, closed)
     };
-    for slot in closed.slots.iter().flatten() {
+    let run = std::mem::take(run);
+    for slot in run.slots.iter().flatten() {
         slot.node().finished.store(true, Ordering::Release);
     }
     // Breaks the node -> group reference cycle first: a child's drop is user code, and
@@ -277,6 +289,7 @@ pub(crate) fn close_children(group: &TaskGroup<'_>) {
         std::mem::take(&mut *children)
     };
     drop(shared);
+    drop(run);
     drop(closed);
 }
 
@@ -322,39 +335,40 @@ impl Failures {
     }
 }
 
-/// Scratch lists of the run future, kept to avoid allocating on every poll.
-#[derive(Default)]
-pub(crate) struct Scratch {
-    ready: Vec<usize>,
-    finished_keys: Vec<usize>,
-}
-
 /// Polls the children that are new or woken (all of them if `wake_all`, and then the
 /// spawned ones are woken too); records their failures and panics, and takes those
 /// reported from outside. Returns whether children other than those that yielded are
 /// ready to be polled.
-pub(crate) fn poll_children(
-    group: &TaskGroup<'_>,
+///
+/// Locks: `local` only if a child was started, `children` only if one was started or
+/// woken (or `wake_all`); a round in which neither happened takes no lock.
+pub(crate) fn poll_children<'env>(
+    group: &TaskGroup<'env>,
     wake_all: bool,
-    scratch: &mut Scratch,
+    run: &mut RunChildren<'env>,
     failures: &mut Failures,
 ) -> bool {
-    let scope = &group.shared.scope;
-    let Scratch {
+    let shared_group = &group.shared;
+    let new = match shared_group.has_new.swap(false, Ordering::SeqCst) {
+        true => std::mem::take(&mut group.lock_local().new),
+        false => Vec::new(),
+    };
+    let RunChildren {
+        slots,
+        free,
+        live,
         ready,
         finished_keys,
-    } = scratch;
-    let (new, mut slots, mut free) = {
-        let mut local = group.lock_local();
-        (
-            std::mem::take(&mut local.new),
-            std::mem::take(&mut local.slots),
-            std::mem::take(&mut local.free),
-        )
-    };
+    } = run;
 
-    {
-        let mut shared = lock(&group.shared.children);
+    if !new.is_empty() || wake_all || shared_group.has_ready.load(Ordering::SeqCst) {
+        let mut shared = lock(&shared_group.children);
+        // Every key queued so far is taken below; wakers set the flag again under this
+        // lock after they push.
+        shared_group.has_ready.store(false, Ordering::SeqCst);
+        for key in finished_keys.drain(..) {
+            shared.nodes[key] = None;
+        }
         for NewChild { future, node } in new {
             let key = free.pop().unwrap_or_else(|| {
                 slots.push(None);
@@ -372,6 +386,7 @@ pub(crate) fn poll_children(
                 node: Some(node),
                 waker,
             });
+            *live += 1;
         }
         if wake_all {
             shared.ready.clear();
@@ -384,10 +399,11 @@ pub(crate) fn poll_children(
             }
             shared.wake_spawned();
         } else {
-            let live = group.shared.spawned_live.load(Ordering::Acquire);
-            shared.sweep_spawned(live);
+            let spawned_live = shared_group.spawned_live.load(Ordering::Acquire);
+            shared.sweep_spawned(spawned_live);
             ready.append(&mut shared.ready);
         }
+        failures.absorb(&mut shared.reported);
     }
 
     // Children woken during their own poll: they yielded to let other tasks run.
@@ -410,31 +426,26 @@ pub(crate) fn poll_children(
             slots[key] = None;
             free.push(key);
             finished_keys.push(key);
+            *live -= 1;
             if failures.record(outcome) {
-                scope.cancel(CancelOrigin::Explicit, None);
+                shared_group.scope.cancel(CancelOrigin::Explicit, None);
             }
         }
     }
     ready.clear();
+    shared_group.live_children.store(*live, Ordering::Relaxed);
 
-    let more_new = {
-        let mut local = group.lock_local();
-        local.slots = slots;
-        local.free = free;
-        local.alive -= finished_keys.len();
-        !local.new.is_empty()
-    };
-    let mut shared = lock(&group.shared.children);
-    for key in finished_keys.drain(..) {
-        shared.nodes[key] = None;
+    if shared_group.has_new.load(Ordering::SeqCst) {
+        return true;
     }
-    failures.absorb(&mut shared.reported);
-    more_new || shared.ready.len() > yielded
+    // Woken children wait in `children.ready`: worth another round unless all of them
+    // are children that yielded.
+    shared_group.has_ready.load(Ordering::SeqCst)
+        && lock(&shared_group.children).ready.len() > yielded
 }
 
 /// The waker of a group's body: marks the body for polling and wakes the group.
 pub(crate) struct BodyWake {
-    pub(crate) woken: AtomicBool,
     pub(crate) group: Arc<GroupShared>,
 }
 
@@ -444,33 +455,37 @@ impl Wake for BodyWake {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if !self.woken.swap(true, Ordering::AcqRel) {
-            self.group.scope.waker.wake();
+        if !self.group.body_woken.swap(true, Ordering::SeqCst) {
+            self.group.wake_unless_polling();
         }
     }
 }
 
-/// Marks a group as inside its poll until dropped; then, if a child was started after the
-/// poll last looked (from another thread), wakes the group so that it looks again.
-pub(crate) struct PollingGuard<'g, 'env> {
-    group: &'g TaskGroup<'env>,
+/// Marks a group as inside its poll until dropped. Meanwhile a start or a wake of the
+/// body or a child only sets its flag (the poll looks at the flags before it returns);
+/// on drop, a flag set after the poll's last look wakes the group, so that it looks
+/// again. The flags and `polling` are SeqCst on both sides: either the waker sees the
+/// poll in progress, or the drop sees the flag.
+pub(crate) struct PollingGuard<'a> {
+    group: &'a GroupShared,
 }
 
-impl<'g, 'env> PollingGuard<'g, 'env> {
-    pub(crate) fn new(group: &'g TaskGroup<'env>) -> Self {
-        group.lock_local().polling = true;
+impl<'a> PollingGuard<'a> {
+    pub(crate) fn new(group: &'a GroupShared) -> Self {
+        group.polling.store(true, Ordering::SeqCst);
         PollingGuard { group }
     }
 }
 
-impl Drop for PollingGuard<'_, '_> {
+impl Drop for PollingGuard<'_> {
     fn drop(&mut self) {
-        let mut local = self.group.lock_local();
-        local.polling = false;
-        let missed = !local.new.is_empty() && local.status == Status::Running;
-        drop(local);
-        if missed {
-            self.group.shared.scope.waker.wake();
+        let group = self.group;
+        group.polling.store(false, Ordering::SeqCst);
+        if group.has_new.load(Ordering::SeqCst)
+            || group.has_ready.load(Ordering::SeqCst)
+            || group.body_woken.load(Ordering::SeqCst)
+        {
+            group.scope.waker.wake();
         }
     }
 }

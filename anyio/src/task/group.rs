@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::mem::ManuallyDrop;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use atomic_waker::AtomicWaker;
@@ -89,9 +89,28 @@ pub(crate) struct GroupShared {
     /// Spawned children that have not ended (see `spawned.rs`). Raised only under
     /// `children`, so that the group's last look under that lock is final.
     pub(crate) spawned_live: AtomicUsize,
+    /// True while the run future is inside its poll: see `PollingGuard`, which owns the
+    /// protocol between this and the three flags below.
+    pub(crate) polling: AtomicBool,
+    /// A child was started into `TaskGroup::local`'s `new` since the group last looked.
+    pub(crate) has_new: AtomicBool,
+    /// A child's key was pushed to `children.ready` since the group last took them.
+    pub(crate) has_ready: AtomicBool,
+    /// The body was woken since it was last polled.
+    pub(crate) body_woken: AtomicBool,
+    /// Children the run future polls, as of its last round (for `Debug`).
+    pub(crate) live_children: AtomicUsize,
 }
 
 impl GroupShared {
+    /// After a start or a wake set its flag: wakes the group, unless its poll is in
+    /// progress (which looks at the flags before it returns).
+    #[inline]
+    pub(crate) fn wake_unless_polling(&self) {
+        if !self.polling.load(Ordering::SeqCst) {
+            self.scope.waker.wake();
+        }
+    }
     /// Reports a failure nobody else will: it becomes a failure of the group, which is
     /// cancelled as for any failure (and so woken).
     pub(crate) fn report_orphaned_failure(&self, error: Error) {
@@ -123,7 +142,12 @@ impl fmt::Debug for TaskGroup<'_> {
         let local = self.lock_local();
         f.debug_struct("TaskGroup")
             .field("status", &local.status)
-            .field("children", &local.alive)
+            .field(
+                "children",
+                &(local.new.len()
+                    + self.shared.live_children.load(Ordering::Relaxed)
+                    + self.shared.spawned_live.load(Ordering::Relaxed)),
+            )
             .field("cancel_called", &self.shared.scope.cancel_called())
             .finish()
     }
@@ -138,6 +162,11 @@ impl<'env> TaskGroup<'env> {
                 host_task: AtomicU64::new(0),
                 children: Mutex::new(SharedChildren::default()),
                 spawned_live: AtomicUsize::new(0),
+                polling: AtomicBool::new(false),
+                has_new: AtomicBool::new(false),
+                has_ready: AtomicBool::new(false),
+                body_woken: AtomicBool::new(true),
+                live_children: AtomicUsize::new(0),
             }),
             local: ManuallyDrop::new(Mutex::new(Local::new())),
         }
@@ -496,13 +525,13 @@ impl<'env> TaskGroup<'env> {
             return Err(closed_error());
         }
         local.new.push(NewChild { future, node });
-        local.alive += 1;
-        let wake = local.status == Status::Running && !local.polling;
+        self.shared.has_new.store(true, Ordering::SeqCst);
+        let running = local.status == Status::Running;
         drop(local);
-        if wake {
+        if running {
             // Started from outside the group's poll (another task sharing the group, a
             // scoped thread): look now.
-            self.shared.scope.waker.wake();
+            self.shared.wake_unless_polling();
         }
         Ok(id)
     }

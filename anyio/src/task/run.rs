@@ -5,7 +5,7 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Waker};
 
 use pin_project_lite::pin_project;
@@ -18,7 +18,7 @@ use crate::cancel::timer::DeadlineTimer;
 use crate::error::{Error, Result};
 use crate::runtime::RuntimeShared;
 use crate::task::children::{
-    BodyWake, Failures, PollingGuard, Scratch, Status, close_children, poll_children,
+    BodyWake, Failures, PollingGuard, RunChildren, Status, close_children, poll_children,
 };
 use crate::task::group::TaskGroup;
 use crate::task::output::{TaskOutput, drop_contained};
@@ -47,7 +47,7 @@ pin_project! {
         timer: DeadlineTimer,
         // The runtime's registry entry for this group (removed when it ends).
         registration: Option<(Arc<RuntimeShared>, usize)>,
-        scratch: Scratch,
+        children: RunChildren<'env>,
         started: bool,
         finished: bool,
         // The effective cancellation the group last delivered to its children; every
@@ -60,8 +60,9 @@ pin_project! {
         body_shielded: bool,
         // The group has returned `Pending` at least once.
         waited: bool,
-        // The body's own waker, so that the body is polled only when woken.
-        body_waker: Option<(Arc<BodyWake>, Waker)>,
+        // The body's own waker (it sets `GroupShared::body_woken`), so that the body is
+        // polled only when woken.
+        body_waker: Option<Waker>,
     }
 
     impl<'g, 'env, F> PinnedDrop for TaskGroupRun<'g, 'env, F>
@@ -76,7 +77,7 @@ pin_project! {
             }
             // Dropped from outside anyio before the end: drop every child now.
             this.body.set(None);
-            close(this.group, this.registration);
+            close(this.group, this.children, this.registration);
         }
     }
 }
@@ -94,7 +95,7 @@ where
             failures: Failures::default(),
             timer: DeadlineTimer::default(),
             registration: None,
-            scratch: Scratch::default(),
+            children: RunChildren::default(),
             started: false,
             finished: false,
             watch: CancelWatch::default(),
@@ -107,8 +108,12 @@ where
 }
 
 /// Closes the group and leaves the runtime's registry.
-fn close(group: &TaskGroup<'_>, registration: &mut Option<(Arc<RuntimeShared>, usize)>) {
-    close_children(group);
+fn close<'env>(
+    group: &TaskGroup<'env>,
+    children: &mut RunChildren<'env>,
+    registration: &mut Option<(Arc<RuntimeShared>, usize)>,
+) {
+    close_children(group, children);
     if let Some((runtime, key)) = registration.take() {
         runtime.registry.unregister_group(key);
     }
@@ -169,7 +174,7 @@ where
         }
         // Registered before looking at any child, so no wake from now on is lost.
         scope.waker.register(cx.waker());
-        let _polling = PollingGuard::new(group);
+        let _polling = PollingGuard::new(&group.shared);
 
         let mut enter = ScopeEnter::new(Some(scope.clone()));
         let mut rounds = 0;
@@ -177,14 +182,13 @@ where
             let delivery = DeliveryPoll::begin(effectively_cancelled(Some(scope)));
             let wake_all = this.watch.changed(delivery.started_cancelled());
 
-            let (body_wake, body_waker) = this.body_waker.get_or_insert_with(|| {
-                let wake = Arc::new(BodyWake {
-                    woken: AtomicBool::new(true),
+            let body_waker = this.body_waker.get_or_insert_with(|| {
+                Waker::from(Arc::new(BodyWake {
                     group: group.shared.clone(),
-                });
-                (wake.clone(), Waker::from(wake))
+                }))
             });
-            let poll_body = body_wake.woken.swap(false, Ordering::AcqRel) || wake_all;
+            let body_woken = &group.shared.body_woken;
+            let poll_body = body_woken.swap(false, Ordering::SeqCst) || wake_all;
             let mut body_yielded = false;
             if let Some(body) = this.body.as_mut().as_pin_mut().filter(|_| poll_body) {
                 context::clear_pending_under_shield();
@@ -203,7 +207,7 @@ where
                     }
                     Ok(Poll::Pending) => {
                         // Woken during its own poll: it yielded, to let other tasks run.
-                        body_yielded = body_wake.woken.load(Ordering::Acquire);
+                        body_yielded = body_woken.load(Ordering::SeqCst);
                         *this.body_shielded = context::pending_under_shield();
                         // A cancel during this poll is picked up below, with the children.
                         if delivery.after_pending(*this.body_shielded, || false) == Verdict::Drop {
@@ -222,7 +226,7 @@ where
                 }
             }
 
-            let more = poll_children(group, wake_all, this.scratch, this.failures);
+            let more = poll_children(group, wake_all, this.children, this.failures);
 
             if this.watch.seen() != effectively_cancelled(Some(scope)) {
                 // Cancelled (or un-cancelled) during this round: deliver it now rather
@@ -230,7 +234,7 @@ where
                 continue;
             }
             let body_woken =
-                this.body.is_some() && !body_yielded && body_wake.woken.load(Ordering::Acquire);
+                this.body.is_some() && !body_yielded && body_woken.load(Ordering::SeqCst);
             if body_woken || more {
                 // The body or children woke each other (e.g. over a channel): serve them
                 // here, like a small executor, rather than through a reschedule of the
@@ -251,7 +255,9 @@ where
         // this look and the group's closing.
         let mut children = lock(&group.shared.children);
         this.failures.absorb(&mut children.reported);
-        let alive = local.alive + group.shared.spawned_live.load(Ordering::Acquire);
+        let alive = local.new.len()
+            + this.children.live
+            + group.shared.spawned_live.load(Ordering::Acquire);
         if alive == 0 && this.body.is_none() {
             let cancelled = effectively_cancelled(Some(scope));
             if this.failures.panic.is_none()
@@ -275,7 +281,7 @@ where
             drop(local);
             *this.finished = true;
             drop(enter);
-            close(group, this.registration);
+            close(group, this.children, this.registration);
             if let Some(payload) = this.failures.panic.take() {
                 resume_unwind(payload);
             }
