@@ -1,10 +1,14 @@
-//! Core benchmarks, measured side by side with raw smol and tokio in one run.
+//! Core benchmarks, measured side by side with raw smol and tokio.
 //!
-//! Run with `cargo bench --bench core` (add `-- quick` for fewer repetitions, and any of
-//! `spawn`, `memory`, `checkpoint`, `timeout`, `channel` to run only those cases). Each
-//! timed case is repeated and the median time per operation is reported, with its ratio
-//! to every peer in the same thread configuration, and the target it must meet (issue
-//! 10's hot-path targets); misses are marked `MISS` and counted on the last line.
+//! Run with `cargo bench --bench core` (add `-- quick` for fewer rounds, and any of
+//! `spawn`, `memory`, `checkpoint`, `timeout`, `channel` to run only those cases).
+//!
+//! Each figure (one contender in one case) is measured in a fresh process (this binary,
+//! run again with `--figure <key>`), so that no contender inherits another's heap, and
+//! the contenders of a case take turns in interleaved rounds; a figure is the median of
+//! its rounds. Each anyio figure is printed with its ratio to every peer and the target
+//! it must meet (issue 10's hot-path targets); misses are marked `MISS` and counted on
+//! the last line.
 
 mod harness;
 
@@ -37,470 +41,558 @@ fn counted_bytes() -> f64 {
     counting_alloc::live() as f64
 }
 
-// ---- the table ----
+// ---- the cases ----
 
-/// One case: each anyio variant against each peer, in one thread configuration.
-struct Row {
-    case: &'static str,
-    config: &'static str,
+/// One case: its contenders (anyio's first), and issue 10's targets for it.
+struct Case {
+    /// The filter word that selects it.
+    group: &'static str,
+    name: &'static str,
+    threads: &'static str,
     unit: &'static str,
-    anyio: Vec<(&'static str, f64)>,
-    peers: Vec<(&'static str, f64)>,
-    /// (anyio variant, peer, largest ratio allowed): issue 10's targets.
-    targets: Vec<(&'static str, &'static str, f64)>,
+    anyio: &'static [&'static str],
+    peers: &'static [&'static str],
+    /// (anyio contender, peer, largest ratio allowed).
+    targets: &'static [(&'static str, &'static str, f64)],
 }
 
-fn spawn_rows(reps: usize) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for (config, extra, tokio_rt) in [
-        ("1 thread", 0, tokio_current()),
-        ("2 threads", 1, tokio_multi(2)),
-    ] {
-        let rt = anyio_runtime(extra);
-        let start_soon = measure(reps, SPAWNS, || {
-            rt.block_on(timed(async {
-                anyio::task_group!(|tg| {
-                    for _ in 0..SPAWNS {
-                        tg.start_soon(async {});
-                    }
-                })
-                .unwrap();
-            }))
-        });
-        let spawn = measure(reps, SPAWNS, || {
-            rt.block_on(timed(async {
-                anyio::task_group!(|tg| {
-                    for _ in 0..SPAWNS {
-                        tg.spawn(async {});
-                    }
-                })
-                .unwrap();
-            }))
-        });
-        let smol = Smol::new(extra);
-        let smol_ns = measure(reps, SPAWNS, || {
-            smol.block_on(timed(async {
-                let tasks: Vec<_> = (0..SPAWNS).map(|_| smol.executor.spawn(async {})).collect();
-                for task in tasks {
-                    task.await;
-                }
-            }))
-        });
-        let tokio_ns = measure(reps, SPAWNS, || {
-            tokio_rt.block_on(timed(async {
-                let mut set = tokio::task::JoinSet::new();
-                for _ in 0..SPAWNS {
-                    set.spawn(async {});
-                }
-                while set.join_next().await.is_some() {}
-            }))
-        });
-        let targets = if extra == 0 {
-            vec![("start_soon", "smol", 1.0), ("spawn", "smol", 1.5)]
-        } else {
-            vec![("spawn", "smol", 1.0)]
-        };
-        rows.push(Row {
-            case: "spawn+join 100k",
-            config,
-            unit: "ns",
-            anyio: vec![("start_soon", start_soon), ("spawn", spawn)],
-            peers: vec![("smol", smol_ns), ("tokio", tokio_ns)],
-            targets,
-        });
+const CASES: &[Case] = &[
+    Case {
+        group: "spawn",
+        name: "spawn+join 100k",
+        threads: "1 thread",
+        unit: "ns",
+        anyio: &["start_soon", "spawn"],
+        peers: &["smol", "tokio"],
+        targets: &[("start_soon", "smol", 1.0), ("spawn", "smol", 1.5)],
+    },
+    Case {
+        group: "spawn",
+        name: "spawn+join 100k",
+        threads: "2 threads",
+        unit: "ns",
+        anyio: &["start_soon", "spawn"],
+        peers: &["smol", "tokio"],
+        targets: &[("spawn", "smol", 1.0)],
+    },
+    Case {
+        group: "memory",
+        name: "memory per sleeping task 10k",
+        threads: "1 thread",
+        unit: "B",
+        anyio: &["start_soon", "spawn"],
+        peers: &["smol", "tokio"],
+        targets: &[("start_soon", "smol", 1.0), ("spawn", "smol", 1.0)],
+    },
+    Case {
+        group: "checkpoint",
+        name: "checkpoint vs yield 1M",
+        threads: "1 thread",
+        unit: "ns",
+        anyio: &["main task", "spawned"],
+        peers: &["smol", "tokio"],
+        targets: &[("spawned", "smol", 1.1)],
+    },
+    Case {
+        group: "timeout",
+        name: "timeout, ready body 1M",
+        threads: "1 thread",
+        unit: "ns",
+        anyio: &["fail_after"],
+        peers: &["smol", "tokio"],
+        targets: &[("fail_after", "tokio", 1.2)],
+    },
+    Case {
+        group: "timeout",
+        name: "timeout, pending-once body 1M",
+        threads: "1 thread",
+        unit: "ns",
+        anyio: &["fail_after"],
+        peers: &["smol", "tokio"],
+        targets: &[("fail_after", "tokio", 1.0)],
+    },
+    Case {
+        group: "channel",
+        name: "ping-pong, two spawned tasks",
+        threads: "1 thread",
+        unit: "ns",
+        anyio: &["memory"],
+        peers: &["smol+async-channel"],
+        targets: &[("memory", "smol+async-channel", 1.0)],
+    },
+    Case {
+        group: "channel",
+        name: "fan-in 4x250k, capacity 64",
+        threads: "1 thread",
+        unit: "ns",
+        anyio: &["memory"],
+        peers: &["async-channel", "flume"],
+        targets: &[("memory", "async-channel", 1.0), ("memory", "flume", 1.3)],
+    },
+];
+
+/// Measures one figure in this process: contender `who` in case `case`; `reps` timed
+/// runs after a warm-up (the median), or one count of memory.
+fn figure(case: &Case, who: &str, reps: usize) -> f64 {
+    let extra_threads = usize::from(case.threads == "2 threads");
+    match (case.name, who) {
+        ("spawn+join 100k", who) => spawn_join(who, extra_threads, reps),
+        ("memory per sleeping task 10k", who) => sleeping_task_bytes(who),
+        ("checkpoint vs yield 1M", who) => checkpoints(who, reps),
+        ("timeout, ready body 1M", who) => timeouts(who, false, reps),
+        ("timeout, pending-once body 1M", who) => timeouts(who, true, reps),
+        ("ping-pong, two spawned tasks", who) => ping_pong(who, reps),
+        ("fan-in 4x250k, capacity 64", who) => fan_in(who, reps),
+        (case, who) => panic!("no figure {who:?} in case {case:?}"),
     }
-    rows
+}
+
+fn spawn_join(who: &str, extra_threads: usize, reps: usize) -> f64 {
+    match who {
+        "start_soon" | "spawn" => {
+            let rt = anyio_runtime(extra_threads);
+            let spawned = who == "spawn";
+            measure(reps, SPAWNS, || {
+                rt.block_on(timed(async {
+                    anyio::task_group!(|tg| {
+                        for _ in 0..SPAWNS {
+                            if spawned {
+                                tg.spawn(async {});
+                            } else {
+                                tg.start_soon(async {});
+                            }
+                        }
+                    })
+                    .unwrap();
+                }))
+            })
+        }
+        "smol" => {
+            let smol = Smol::new(extra_threads);
+            measure(reps, SPAWNS, || {
+                smol.block_on(timed(async {
+                    let tasks: Vec<_> =
+                        (0..SPAWNS).map(|_| smol.executor.spawn(async {})).collect();
+                    for task in tasks {
+                        task.await;
+                    }
+                }))
+            })
+        }
+        "tokio" => {
+            let tokio_rt = match extra_threads {
+                0 => tokio_current(),
+                n => tokio_multi(n + 1),
+            };
+            measure(reps, SPAWNS, || {
+                tokio_rt.block_on(timed(async {
+                    let mut set = tokio::task::JoinSet::new();
+                    for _ in 0..SPAWNS {
+                        set.spawn(async {});
+                    }
+                    while set.join_next().await.is_some() {}
+                }))
+            })
+        }
+        _ => unreachable!(),
+    }
 }
 
 /// Heap bytes per task of `SLEEPERS` tasks that have each been polled once and wait.
-fn memory_row() -> Row {
-    let rt = anyio_runtime(0);
-    let start_soon = rt.block_on(async {
-        let polled = AtomicUsize::new(0);
-        counting_alloc::start();
-        let mut bytes = 0.0;
-        anyio::task_group!(|tg| {
-            for _ in 0..SLEEPERS {
-                let polled = &polled;
-                tg.start_soon(async move {
-                    polled.fetch_add(1, Ordering::Relaxed);
-                    std::future::pending::<()>().await;
-                });
-            }
-            while polled.load(Ordering::Relaxed) < SLEEPERS {
-                anyio::lowlevel::checkpoint().await;
-            }
-            bytes = counted_bytes();
-            tg.cancel();
-        })
-        .unwrap();
-        counting_alloc::stop();
-        bytes / SLEEPERS as f64
-    });
-    let spawn = rt.block_on(async {
-        let polled = Arc::new(AtomicUsize::new(0));
-        counting_alloc::start();
-        let mut bytes = 0.0;
-        anyio::task_group!(|tg| {
-            for _ in 0..SLEEPERS {
-                let polled = polled.clone();
-                tg.spawn(async move {
-                    polled.fetch_add(1, Ordering::Relaxed);
-                    drop(polled);
-                    std::future::pending::<()>().await;
-                });
-            }
-            while polled.load(Ordering::Relaxed) < SLEEPERS {
-                anyio::lowlevel::checkpoint().await;
-            }
-            bytes = counted_bytes();
-            tg.cancel();
-        })
-        .unwrap();
-        counting_alloc::stop();
-        bytes / SLEEPERS as f64
-    });
-    let smol = Smol::new(0);
-    let smol_bytes = smol.block_on(async {
-        let polled = Arc::new(AtomicUsize::new(0));
-        counting_alloc::start();
-        let tasks: Vec<_> = (0..SLEEPERS)
-            .map(|_| {
-                let polled = polled.clone();
-                smol.executor.spawn(async move {
-                    polled.fetch_add(1, Ordering::Relaxed);
-                    drop(polled);
-                    std::future::pending::<()>().await;
+fn sleeping_task_bytes(who: &str) -> f64 {
+    let polled = Arc::new(AtomicUsize::new(0));
+    let sleeper = |polled: Arc<AtomicUsize>| async move {
+        polled.fetch_add(1, Ordering::Relaxed);
+        drop(polled);
+        std::future::pending::<()>().await;
+    };
+    let all_polled = || polled.load(Ordering::Relaxed) == SLEEPERS;
+    match who {
+        "start_soon" | "spawn" => {
+            let rt = anyio_runtime(0);
+            rt.block_on(async {
+                counting_alloc::start();
+                let mut bytes = 0.0;
+                anyio::task_group!(|tg| {
+                    for _ in 0..SLEEPERS {
+                        if who == "spawn" {
+                            tg.spawn(sleeper(polled.clone()));
+                        } else {
+                            tg.start_soon(sleeper(polled.clone()));
+                        }
+                    }
+                    while !all_polled() {
+                        anyio::lowlevel::checkpoint().await;
+                    }
+                    bytes = counted_bytes();
+                    tg.cancel();
                 })
+                .unwrap();
+                bytes
             })
-            .collect();
-        while polled.load(Ordering::Relaxed) < SLEEPERS {
-            future::yield_now().await;
         }
-        let bytes = counted_bytes();
-        drop(tasks);
-        counting_alloc::stop();
-        bytes / SLEEPERS as f64
-    });
-    let tokio_rt = tokio_current();
-    let tokio_bytes = tokio_rt.block_on(async {
-        let polled = Arc::new(AtomicUsize::new(0));
-        counting_alloc::start();
-        let mut set = tokio::task::JoinSet::new();
-        for _ in 0..SLEEPERS {
-            let polled = polled.clone();
-            set.spawn(async move {
-                polled.fetch_add(1, Ordering::Relaxed);
-                drop(polled);
-                std::future::pending::<()>().await;
-            });
+        "smol" => {
+            let smol = Smol::new(0);
+            smol.block_on(async {
+                counting_alloc::start();
+                let tasks: Vec<_> = (0..SLEEPERS)
+                    .map(|_| smol.executor.spawn(sleeper(polled.clone())))
+                    .collect();
+                while !all_polled() {
+                    future::yield_now().await;
+                }
+                let bytes = counted_bytes();
+                drop(tasks);
+                bytes
+            })
         }
-        while polled.load(Ordering::Relaxed) < SLEEPERS {
-            tokio::task::yield_now().await;
-        }
-        let bytes = counted_bytes();
-        set.abort_all();
-        while set.join_next().await.is_some() {}
-        counting_alloc::stop();
-        bytes / SLEEPERS as f64
-    });
-    Row {
-        case: "memory per sleeping task 10k",
-        config: "1 thread",
-        unit: "B",
-        anyio: vec![("start_soon", start_soon), ("spawn", spawn)],
-        peers: vec![("smol", smol_bytes), ("tokio", tokio_bytes)],
-        targets: vec![("start_soon", "smol", 1.0), ("spawn", "smol", 1.0)],
+        "tokio" => tokio_current().block_on(async {
+            counting_alloc::start();
+            let mut set = tokio::task::JoinSet::new();
+            for _ in 0..SLEEPERS {
+                set.spawn(sleeper(polled.clone()));
+            }
+            while !all_polled() {
+                tokio::task::yield_now().await;
+            }
+            let bytes = counted_bytes();
+            set.abort_all();
+            while set.join_next().await.is_some() {}
+            bytes
+        }),
+        _ => unreachable!(),
     }
+    .max(0.0)
+        / SLEEPERS as f64
 }
 
-fn checkpoint_row(reps: usize) -> Row {
-    let rt = anyio_runtime(0);
-    let in_main = measure(reps, CHECKPOINTS, || {
-        rt.block_on(timed(async {
-            for _ in 0..CHECKPOINTS {
-                anyio::lowlevel::checkpoint().await;
-            }
-        }))
-    });
-    let in_spawned = measure(reps, CHECKPOINTS, || {
-        rt.block_on(timed(async {
-            anyio::task_group!(|tg| {
-                tg.spawn(async {
+fn checkpoints(who: &str, reps: usize) -> f64 {
+    match who {
+        "main task" => {
+            let rt = anyio_runtime(0);
+            measure(reps, CHECKPOINTS, || {
+                rt.block_on(timed(async {
                     for _ in 0..CHECKPOINTS {
                         anyio::lowlevel::checkpoint().await;
                     }
-                });
+                }))
             })
-            .unwrap();
-        }))
-    });
-    let smol = Smol::new(0);
-    let smol_ns = measure(reps, CHECKPOINTS, || {
-        smol.block_on(timed(async {
-            smol.executor
-                .spawn(async {
-                    for _ in 0..CHECKPOINTS {
-                        future::yield_now().await;
-                    }
-                })
-                .await;
-        }))
-    });
-    let tokio_rt = tokio_current();
-    let tokio_ns = measure(reps, CHECKPOINTS, || {
-        tokio_rt.block_on(timed(async {
-            tokio::spawn(async {
-                for _ in 0..CHECKPOINTS {
-                    tokio::task::yield_now().await;
-                }
+        }
+        "spawned" => {
+            let rt = anyio_runtime(0);
+            measure(reps, CHECKPOINTS, || {
+                rt.block_on(timed(async {
+                    anyio::task_group!(|tg| {
+                        tg.spawn(async {
+                            for _ in 0..CHECKPOINTS {
+                                anyio::lowlevel::checkpoint().await;
+                            }
+                        });
+                    })
+                    .unwrap();
+                }))
             })
-            .await
-            .unwrap();
-        }))
-    });
-    Row {
-        case: "checkpoint vs yield 1M",
-        config: "1 thread",
-        unit: "ns",
-        anyio: vec![("main task", in_main), ("spawned", in_spawned)],
-        peers: vec![("smol", smol_ns), ("tokio", tokio_ns)],
-        targets: vec![("spawned", "smol", 1.1)],
+        }
+        "smol" => {
+            let smol = Smol::new(0);
+            measure(reps, CHECKPOINTS, || {
+                smol.block_on(timed(async {
+                    smol.executor
+                        .spawn(async {
+                            for _ in 0..CHECKPOINTS {
+                                future::yield_now().await;
+                            }
+                        })
+                        .await;
+                }))
+            })
+        }
+        "tokio" => {
+            let tokio_rt = tokio_current();
+            measure(reps, CHECKPOINTS, || {
+                tokio_rt.block_on(timed(async {
+                    tokio::spawn(async {
+                        for _ in 0..CHECKPOINTS {
+                            tokio::task::yield_now().await;
+                        }
+                    })
+                    .await
+                    .unwrap();
+                }))
+            })
+        }
+        _ => unreachable!(),
     }
 }
 
-fn timeout_rows(reps: usize) -> Vec<Row> {
+fn timeouts(who: &str, pending_once: bool, reps: usize) -> f64 {
     let long = Duration::from_secs(60);
-    let mut rows = Vec::new();
-    for (case, pending_once, max) in [
-        ("timeout, ready body 1M", false, 1.2),
-        ("timeout, pending-once body 1M", true, 1.0),
-    ] {
-        let body = move || async move {
-            if pending_once {
-                future::yield_now().await;
-            }
-            1_u32
-        };
-        let rt = anyio_runtime(0);
-        let anyio_ns = measure(reps, TIMEOUTS, || {
-            rt.block_on(timed(async {
-                for _ in 0..TIMEOUTS {
-                    let value = anyio::fail_after(long, body()).await.unwrap();
-                    std::hint::black_box(value);
-                }
-            }))
-        });
-        let smol = Smol::new(0);
-        let smol_ns = measure(reps, TIMEOUTS, || {
-            smol.block_on(timed(async {
-                for _ in 0..TIMEOUTS {
-                    // Created eagerly, as a timeout must be: the deadline is taken now.
-                    let timer = async_io::Timer::after(long);
-                    let timer = async {
-                        timer.await;
-                        None
-                    };
-                    let value = async { Some(body().await) }.or(timer).await.unwrap();
-                    std::hint::black_box(value);
-                }
-            }))
-        });
-        let tokio_rt = tokio_current();
-        let tokio_ns = measure(reps, TIMEOUTS, || {
-            tokio_rt.block_on(timed(async {
-                for _ in 0..TIMEOUTS {
-                    let value = tokio::time::timeout(long, body()).await.unwrap();
-                    std::hint::black_box(value);
-                }
-            }))
-        });
-        rows.push(Row {
-            case,
-            config: "1 thread",
-            unit: "ns",
-            anyio: vec![("fail_after", anyio_ns)],
-            peers: vec![("smol", smol_ns), ("tokio", tokio_ns)],
-            targets: vec![("fail_after", "tokio", max)],
-        });
+    let body = move || async move {
+        if pending_once {
+            future::yield_now().await;
+        }
+        1_u32
+    };
+    match who {
+        "fail_after" => {
+            let rt = anyio_runtime(0);
+            measure(reps, TIMEOUTS, || {
+                rt.block_on(timed(async {
+                    for _ in 0..TIMEOUTS {
+                        let value = anyio::fail_after(long, body()).await.unwrap();
+                        std::hint::black_box(value);
+                    }
+                }))
+            })
+        }
+        "smol" => {
+            let smol = Smol::new(0);
+            measure(reps, TIMEOUTS, || {
+                smol.block_on(timed(async {
+                    for _ in 0..TIMEOUTS {
+                        // Created eagerly, as a timeout must be: the deadline is taken now.
+                        let timer = async_io::Timer::after(long);
+                        let timer = async {
+                            timer.await;
+                            None
+                        };
+                        let value = async { Some(body().await) }.or(timer).await.unwrap();
+                        std::hint::black_box(value);
+                    }
+                }))
+            })
+        }
+        "tokio" => {
+            let tokio_rt = tokio_current();
+            measure(reps, TIMEOUTS, || {
+                tokio_rt.block_on(timed(async {
+                    for _ in 0..TIMEOUTS {
+                        let value = tokio::time::timeout(long, body()).await.unwrap();
+                        std::hint::black_box(value);
+                    }
+                }))
+            })
+        }
+        _ => unreachable!(),
     }
-    rows
 }
 
-/// Ping-pong between two spawned tasks, per message: anyio memory streams against smol
-/// tasks over async-channel.
-fn ping_pong_row(reps: usize) -> Row {
+/// Ping-pong between two spawned tasks, per message.
+fn ping_pong(who: &str, reps: usize) -> f64 {
     let ops = ROUND_TRIPS * 2;
-    let rt = anyio_runtime(0);
-    let anyio_ns = measure(reps, ops, || {
-        rt.block_on(timed(async {
-            let (ping_tx, ping_rx) = anyio::create_memory_object_stream::<usize>(1);
-            let (pong_tx, pong_rx) = anyio::create_memory_object_stream::<usize>(1);
-            anyio::task_group!(|tg| {
-                tg.spawn(async move {
-                    while let Ok(n) = ping_rx.receive().await {
-                        pong_tx.send(n).await.unwrap();
-                    }
-                });
-                tg.spawn(async move {
-                    for n in 0..ROUND_TRIPS {
-                        ping_tx.send(n).await.unwrap();
-                        pong_rx.receive().await.unwrap();
-                    }
-                });
+    match who {
+        "memory" => {
+            let rt = anyio_runtime(0);
+            measure(reps, ops, || {
+                rt.block_on(timed(async {
+                    let (ping_tx, ping_rx) = anyio::create_memory_object_stream::<usize>(1);
+                    let (pong_tx, pong_rx) = anyio::create_memory_object_stream::<usize>(1);
+                    anyio::task_group!(|tg| {
+                        tg.spawn(async move {
+                            while let Ok(n) = ping_rx.receive().await {
+                                pong_tx.send(n).await.unwrap();
+                            }
+                        });
+                        tg.spawn(async move {
+                            for n in 0..ROUND_TRIPS {
+                                ping_tx.send(n).await.unwrap();
+                                pong_rx.receive().await.unwrap();
+                            }
+                        });
+                    })
+                    .unwrap();
+                }))
             })
-            .unwrap();
-        }))
-    });
-    let smol = Smol::new(0);
-    let smol_ns = measure(reps, ops, || {
-        smol.block_on(timed(async {
-            let (ping_tx, ping_rx) = async_channel::bounded::<usize>(1);
-            let (pong_tx, pong_rx) = async_channel::bounded::<usize>(1);
-            let echo = smol.executor.spawn(async move {
-                while let Ok(n) = ping_rx.recv().await {
-                    pong_tx.send(n).await.unwrap();
-                }
-            });
-            let driver = smol.executor.spawn(async move {
-                for n in 0..ROUND_TRIPS {
-                    ping_tx.send(n).await.unwrap();
-                    pong_rx.recv().await.unwrap();
-                }
-            });
-            driver.await;
-            echo.await;
-        }))
-    });
-    Row {
-        case: "ping-pong, two spawned tasks",
-        config: "1 thread",
-        unit: "ns",
-        anyio: vec![("memory", anyio_ns)],
-        peers: vec![("smol+async-channel", smol_ns)],
-        targets: vec![("memory", "smol+async-channel", 1.0)],
+        }
+        "smol+async-channel" => {
+            let smol = Smol::new(0);
+            measure(reps, ops, || {
+                smol.block_on(timed(async {
+                    let (ping_tx, ping_rx) = async_channel::bounded::<usize>(1);
+                    let (pong_tx, pong_rx) = async_channel::bounded::<usize>(1);
+                    let echo = smol.executor.spawn(async move {
+                        while let Ok(n) = ping_rx.recv().await {
+                            pong_tx.send(n).await.unwrap();
+                        }
+                    });
+                    let driver = smol.executor.spawn(async move {
+                        for n in 0..ROUND_TRIPS {
+                            ping_tx.send(n).await.unwrap();
+                            pong_rx.recv().await.unwrap();
+                        }
+                    });
+                    driver.await;
+                    echo.await;
+                }))
+            })
+        }
+        _ => unreachable!(),
     }
 }
 
 /// Four spawned producers into one consumer, per item.
-fn fan_in_row(reps: usize) -> Row {
+fn fan_in(who: &str, reps: usize) -> f64 {
     let ops = PRODUCERS * ITEMS_PER_PRODUCER;
-    let rt = anyio_runtime(0);
-    let anyio_ns = measure(reps, ops, || {
-        rt.block_on(timed(async {
-            let (tx, rx) = anyio::create_memory_object_stream::<usize>(FAN_IN_CAPACITY);
-            anyio::task_group!(|tg| {
-                for _ in 0..PRODUCERS {
-                    let tx = tx.clone();
-                    tg.spawn(async move {
-                        for n in 0..ITEMS_PER_PRODUCER {
-                            tx.send(n).await.unwrap();
+    match who {
+        "memory" => {
+            let rt = anyio_runtime(0);
+            measure(reps, ops, || {
+                rt.block_on(timed(async {
+                    let (tx, rx) = anyio::create_memory_object_stream::<usize>(FAN_IN_CAPACITY);
+                    anyio::task_group!(|tg| {
+                        for _ in 0..PRODUCERS {
+                            let tx = tx.clone();
+                            tg.spawn(async move {
+                                for n in 0..ITEMS_PER_PRODUCER {
+                                    tx.send(n).await.unwrap();
+                                }
+                            });
                         }
-                    });
-                }
-                drop(tx);
-                let mut received = 0;
-                while rx.receive().await.is_ok() {
-                    received += 1;
-                }
-                assert_eq!(received, ops);
+                        drop(tx);
+                        let mut received = 0;
+                        while rx.receive().await.is_ok() {
+                            received += 1;
+                        }
+                        assert_eq!(received, ops);
+                    })
+                    .unwrap();
+                }))
             })
-            .unwrap();
-        }))
-    });
-    let smol = Smol::new(0);
-    let async_channel_ns = measure(reps, ops, || {
-        smol.block_on(timed(async {
-            let (tx, rx) = async_channel::bounded::<usize>(FAN_IN_CAPACITY);
-            for _ in 0..PRODUCERS {
-                let tx = tx.clone();
-                smol.executor
-                    .spawn(async move {
-                        for n in 0..ITEMS_PER_PRODUCER {
-                            tx.send(n).await.unwrap();
-                        }
-                    })
-                    .detach();
-            }
-            drop(tx);
-            let mut received = 0;
-            while rx.recv().await.is_ok() {
-                received += 1;
-            }
-            assert_eq!(received, ops);
-        }))
-    });
-    let flume_ns = measure(reps, ops, || {
-        smol.block_on(timed(async {
-            let (tx, rx) = flume::bounded::<usize>(FAN_IN_CAPACITY);
-            for _ in 0..PRODUCERS {
-                let tx = tx.clone();
-                smol.executor
-                    .spawn(async move {
-                        for n in 0..ITEMS_PER_PRODUCER {
-                            tx.send_async(n).await.unwrap();
-                        }
-                    })
-                    .detach();
-            }
-            drop(tx);
-            let mut received = 0;
-            while rx.recv_async().await.is_ok() {
-                received += 1;
-            }
-            assert_eq!(received, ops);
-        }))
-    });
-    Row {
-        case: "fan-in 4x250k, capacity 64",
-        config: "1 thread",
-        unit: "ns",
-        anyio: vec![("memory", anyio_ns)],
-        peers: vec![("async-channel", async_channel_ns), ("flume", flume_ns)],
-        targets: vec![("memory", "async-channel", 1.0), ("memory", "flume", 1.3)],
+        }
+        "async-channel" => {
+            let smol = Smol::new(0);
+            measure(reps, ops, || {
+                smol.block_on(timed(async {
+                    let (tx, rx) = async_channel::bounded::<usize>(FAN_IN_CAPACITY);
+                    for _ in 0..PRODUCERS {
+                        let tx = tx.clone();
+                        smol.executor
+                            .spawn(async move {
+                                for n in 0..ITEMS_PER_PRODUCER {
+                                    tx.send(n).await.unwrap();
+                                }
+                            })
+                            .detach();
+                    }
+                    drop(tx);
+                    let mut received = 0;
+                    while rx.recv().await.is_ok() {
+                        received += 1;
+                    }
+                    assert_eq!(received, ops);
+                }))
+            })
+        }
+        "flume" => {
+            let smol = Smol::new(0);
+            measure(reps, ops, || {
+                smol.block_on(timed(async {
+                    let (tx, rx) = flume::bounded::<usize>(FAN_IN_CAPACITY);
+                    for _ in 0..PRODUCERS {
+                        let tx = tx.clone();
+                        smol.executor
+                            .spawn(async move {
+                                for n in 0..ITEMS_PER_PRODUCER {
+                                    tx.send_async(n).await.unwrap();
+                                }
+                            })
+                            .detach();
+                    }
+                    drop(tx);
+                    let mut received = 0;
+                    while rx.recv_async().await.is_ok() {
+                        received += 1;
+                    }
+                    assert_eq!(received, ops);
+                }))
+            })
+        }
+        _ => unreachable!(),
     }
 }
 
-fn main() {
-    // `cargo bench` passes `--bench`; `quick` lowers the repetitions; case names filter.
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let quick = args.iter().any(|a| a == "quick");
-    let reps = if quick { 3 } else { 11 };
-    let cases = ["spawn", "memory", "checkpoint", "timeout", "channel"];
-    let filters: Vec<&str> = cases
-        .into_iter()
-        .filter(|case| args.iter().any(|a| a == case))
-        .collect();
-    let wanted = |case: &str| filters.is_empty() || filters.contains(&case);
+// ---- the driver ----
 
-    let mut rows = Vec::new();
-    if wanted("spawn") {
-        rows.extend(spawn_rows(reps));
+/// A figure's key on the command line: `<case index>/<contender>`.
+fn figure_key(index: usize, who: &str) -> String {
+    format!("{index}/{who}")
+}
+
+/// Runs one figure in a fresh process of this binary; its stdout is the value.
+fn figure_in_child(index: usize, who: &str, reps: usize) -> f64 {
+    let output = std::process::Command::new(std::env::current_exe().expect("own path"))
+        .args([
+            "--figure",
+            &figure_key(index, who),
+            "--reps",
+            &reps.to_string(),
+        ])
+        .output()
+        .expect("run a figure");
+    assert!(
+        output.status.success(),
+        "figure {who:?} of {:?} failed: {}",
+        CASES[index].name,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .expect("a figure prints one number")
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value_of = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    if let Some(key) = value_of("--figure") {
+        let (index, who) = key.split_once('/').expect("<case>/<contender>");
+        let case = &CASES[index.parse::<usize>().expect("a case index")];
+        let reps = value_of("--reps").map_or(3, |r| r.parse().expect("a count"));
+        println!("{}", figure(case, who, reps));
+        return;
     }
-    if wanted("memory") {
-        rows.push(memory_row());
-    }
-    if wanted("checkpoint") {
-        rows.push(checkpoint_row(reps));
-    }
-    if wanted("timeout") {
-        rows.extend(timeout_rows(reps));
-    }
-    if wanted("channel") {
-        rows.push(ping_pong_row(reps));
-        rows.push(fan_in_row(reps));
-    }
+
+    // `cargo bench` passes `--bench`; `quick` lowers the rounds; group names filter.
+    let quick = args.iter().any(|a| a == "quick");
+    let (rounds, reps) = if quick { (3, 1) } else { (5, 3) };
+    let filters: Vec<&str> = CASES
+        .iter()
+        .map(|case| case.group)
+        .filter(|group| args.iter().any(|a| a == group))
+        .collect();
 
     println!(
         "{:<30} {:<10} {:<11} {:>9}  {:<19} {:>9} {:>7}  {:<8} met",
         "case", "threads", "anyio", "value", "peer", "value", "ratio", "target"
     );
     let mut misses = 0;
-    for row in &rows {
-        for (op, value) in &row.anyio {
-            for (peer, peer_value) in &row.peers {
-                let ratio = value / peer_value;
-                let target = row
+    for (index, case) in CASES.iter().enumerate() {
+        if !filters.is_empty() && !filters.contains(&case.group) {
+            continue;
+        }
+        let contenders: Vec<&str> = case.anyio.iter().chain(case.peers).copied().collect();
+        let mut samples = vec![Vec::new(); contenders.len()];
+        for _ in 0..rounds {
+            for (who, samples) in contenders.iter().zip(&mut samples) {
+                samples.push(figure_in_child(index, who, reps));
+            }
+        }
+        let values: Vec<f64> = samples.into_iter().map(median).collect();
+        let value = |name: &str| values[contenders.iter().position(|c| *c == name).unwrap()];
+        for op in case.anyio {
+            for peer in case.peers {
+                let ratio = value(op) / value(peer);
+                let target = case
                     .targets
                     .iter()
                     .find(|(t_op, t_peer, _)| t_op == op && t_peer == peer);
@@ -514,14 +606,14 @@ fn main() {
                 };
                 println!(
                     "{:<30} {:<10} {:<11} {:>6.1} {:<2} {:<19} {:>6.1} {:<2} {:>6.2}x  {:<8} {}",
-                    row.case,
-                    row.config,
+                    case.name,
+                    case.threads,
                     op,
-                    value,
-                    row.unit,
+                    value(op),
+                    case.unit,
                     peer,
-                    peer_value,
-                    row.unit,
+                    value(peer),
+                    case.unit,
                     ratio,
                     target,
                     met
@@ -530,8 +622,9 @@ fn main() {
         }
     }
     println!(
-        "(times: median ns per operation of {reps} runs; memory: heap bytes per task; \
-         ratios below 1 mean anyio is cheaper)"
+        "(each figure: median of {rounds} interleaved rounds, each a fresh process timing \
+         {reps} run(s) after a warm-up; times in ns per operation, memory in heap bytes per \
+         task; ratios below 1 mean anyio is cheaper)"
     );
     println!("targets missed: {misses} (the targets are issue 10's, single thread unless said)");
 }
