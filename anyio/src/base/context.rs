@@ -37,6 +37,9 @@ struct Context {
     /// registry of each runtime the thread serves. One per thread, for the thread's
     /// life, created when it first enters a runtime.
     activity: OnceCell<Arc<ActivityCounter>>,
+    /// The scope state a finished scope wrapper gave back last, unshared and reset: the
+    /// next wrapper takes it (see `cancel::scope`'s pool, which holds any others).
+    spare_scope: Cell<Option<Arc<ScopeState>>>,
 }
 
 thread_local! {
@@ -49,6 +52,7 @@ thread_local! {
             budget: Cell::new(coop::UNCONSTRAINED),
             waiter_polled: Cell::new(false),
             activity: OnceCell::new(),
+            spare_scope: Cell::new(None),
         }
     };
 }
@@ -61,6 +65,25 @@ pub(crate) fn peek<T, R>(cell: &Cell<Option<T>>, f: impl FnOnce(Option<&T>) -> R
     let result = f(value.as_ref());
     cell.set(value);
     result
+}
+
+/// Takes the spare scope state, if there is one.
+#[inline]
+pub(crate) fn take_spare_scope() -> Option<Arc<ScopeState>> {
+    CONTEXT.with(|cx| cx.spare_scope.take())
+}
+
+/// Takes the spare scope state, if there is one, and clones the current scope, in one
+/// visit of the thread-local (a timeout wrapper's first poll).
+#[inline]
+pub(crate) fn take_spare_scope_and_current() -> (Option<Arc<ScopeState>>, Option<Arc<ScopeState>>) {
+    CONTEXT.with(|cx| (cx.spare_scope.take(), peek(&cx.scope, |s| s.cloned())))
+}
+
+/// Keeps `state` (unshared and reset) as the spare; returns the one it displaced.
+#[inline]
+pub(crate) fn put_spare_scope(state: Arc<ScopeState>) -> Option<Arc<ScopeState>> {
+    CONTEXT.with(|cx| cx.spare_scope.replace(Some(state)))
 }
 
 /// Runs `f` with a borrow of the current scope.

@@ -35,13 +35,17 @@ fn epoch() -> Instant {
     *EPOCH.get_or_init(Instant::now)
 }
 
-/// Encodes an instant as nanoseconds since the epoch (instants before it become 0).
+/// Encodes an instant as nanoseconds since the epoch (instants before it become 0, very
+/// far ones are capped); the flag says whether the encoding is exact.
 #[inline]
-fn encode_instant(at: Instant) -> u64 {
-    let nanos = at.saturating_duration_since(epoch()).as_nanos();
-    u64::try_from(nanos)
-        .unwrap_or(NO_DEADLINE - 1)
-        .min(NO_DEADLINE - 1)
+fn encode_instant(at: Instant) -> (u64, bool) {
+    match at.checked_duration_since(epoch()) {
+        Some(since) => match u64::try_from(since.as_nanos()) {
+            Ok(nanos) if nanos < NO_DEADLINE - 1 => (nanos, true),
+            _ => (NO_DEADLINE - 1, false),
+        },
+        None => (0, false),
+    }
 }
 
 fn decode_instant(nanos: u64) -> Instant {
@@ -62,10 +66,13 @@ pub(crate) struct ScopeState {
     /// what timers and checks read. Instants before the epoch read as the epoch and very
     /// far ones are capped, which fires at the same moments.
     deadline: AtomicU64,
-    /// The deadline exactly as it was set, for `deadline()` to read back. Written
-    /// together with `deadline` (this one first); read only by users and
-    /// `current_effective_deadline`, never on a poll's hot path.
+    /// The deadline exactly as it was set, for `deadline()` to read back, when
+    /// `deadline` cannot hold it exactly (`deadline_inexact`; an instant before the epoch
+    /// or centuries ahead); `None` otherwise. Written under its lock together with the
+    /// flag and `deadline`; read only by users and `current_effective_deadline`.
     exact_deadline: Mutex<Option<Instant>>,
+    /// Whether `exact_deadline` holds the deadline (else `deadline` decodes exactly).
+    deadline_inexact: AtomicBool,
     /// Set by the wrapper when it dropped its body because of this scope's cancellation.
     cancelled_caught: AtomicBool,
     /// Set by the first poll of a wrapper; a scope can be entered only once.
@@ -81,18 +88,21 @@ pub(crate) struct ScopeState {
 
 impl ScopeState {
     pub(crate) fn new(deadline: Option<Instant>, shield: bool) -> ScopeState {
-        ScopeState {
+        let state = ScopeState {
             cancel_called: AtomicBool::new(false),
             origin: AtomicU8::new(CancelOrigin::None as u8),
             shield: AtomicBool::new(shield),
-            deadline: AtomicU64::new(deadline.map_or(NO_DEADLINE, encode_instant)),
-            exact_deadline: Mutex::new(deadline),
+            deadline: AtomicU64::new(NO_DEADLINE),
+            exact_deadline: Mutex::new(None),
+            deadline_inexact: AtomicBool::new(false),
             cancelled_caught: AtomicBool::new(false),
             entered: AtomicBool::new(false),
             parent: OnceLock::new(),
             waker: AtomicWaker::new(),
             reason: Mutex::new(None),
-        }
+        };
+        state.set_deadline_quiet(deadline);
+        state
     }
 
     /// Makes a scope that nobody else refers to any more as good as new, in place
@@ -103,10 +113,12 @@ impl ScopeState {
         *self.origin.get_mut() = CancelOrigin::None as u8;
         *self.shield.get_mut() = false;
         *self.deadline.get_mut() = NO_DEADLINE;
-        *self
-            .exact_deadline
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner()) = None;
+        if std::mem::take(self.deadline_inexact.get_mut()) {
+            *self
+                .exact_deadline
+                .get_mut()
+                .unwrap_or_else(|e| e.into_inner()) = None;
+        }
         *self.cancelled_caught.get_mut() = false;
         *self.entered.get_mut() = false;
         if self.parent.get().is_some() {
@@ -119,25 +131,38 @@ impl ScopeState {
         }
     }
 
-    /// Enters a scope that nobody else refers to yet: plain writes, no atomics.
+    /// Enters a pooled scope that nobody else refers to yet (reset by `reset_unique`,
+    /// or new): no read-modify-write unless it has a parent or an inexact deadline.
     #[inline]
-    pub(crate) fn enter_unique(
-        &mut self,
-        parent: Option<Arc<ScopeState>>,
-        deadline: Option<Instant>,
-    ) {
-        *self.entered.get_mut() = true;
+    pub(crate) fn enter_fresh(&self, parent: Option<Arc<ScopeState>>, deadline: Option<Instant>) {
+        self.entered.store(true, Ordering::Relaxed);
         // An unset link reads as "no parent", so a top-level scope skips the `Once` that
         // setting a `OnceLock` costs (a pooled scope's link was reset to unset).
         if parent.is_some() {
-            self.parent = OnceLock::from(parent);
+            let _ = self.parent.set(parent);
         }
-        if let Some(at) = deadline {
-            *self.deadline.get_mut() = encode_instant(at);
-            *self
-                .exact_deadline
-                .get_mut()
-                .unwrap_or_else(|e| e.into_inner()) = Some(at);
+        if deadline.is_some() {
+            self.set_deadline_quiet(deadline);
+        }
+    }
+
+    /// `enter_fresh` with a deadline `delay` from now. The common case stores the
+    /// deadline's encoding (now's plus the delay) without building its `Instant`.
+    #[inline]
+    pub(crate) fn enter_fresh_after(&self, parent: Option<Arc<ScopeState>>, delay: Duration) {
+        self.enter_fresh(parent, None);
+        let now = Instant::now();
+        let encoded = now
+            .checked_duration_since(epoch())
+            .and_then(|since| since.checked_add(delay))
+            .and_then(|at| u64::try_from(at.as_nanos()).ok())
+            .filter(|&nanos| nanos < NO_DEADLINE - 1);
+        match encoded {
+            Some(nanos) if !self.deadline_inexact.load(Ordering::Acquire) => {
+                self.deadline.store(nanos, Ordering::Release);
+            }
+            // Before the epoch, centuries ahead, or beyond `Instant`: no deadline then.
+            _ => self.set_deadline_quiet(now.checked_add(delay)),
         }
     }
 
@@ -214,7 +239,14 @@ impl ScopeState {
 
     /// The deadline exactly as it was set.
     pub(crate) fn deadline(&self) -> Option<Instant> {
-        *lock(&self.exact_deadline)
+        if self.deadline_inexact.load(Ordering::Acquire) {
+            let exact = lock(&self.exact_deadline);
+            // Read under the lock its setter holds: the pair is consistent.
+            if self.deadline_inexact.load(Ordering::Acquire) {
+                return *exact;
+            }
+        }
+        self.firing_deadline()
     }
 
     /// The deadline as timers see it: the moment it fires (see `deadline`'s field).
@@ -233,13 +265,18 @@ impl ScopeState {
     }
 
     /// Stores the deadline without checking or waking (used at entry, before any wait).
+    /// Takes the lock of `exact_deadline` only for an inexact deadline, or to replace one.
     #[inline]
     pub(crate) fn set_deadline_quiet(&self, deadline: Option<Instant>) {
-        *lock(&self.exact_deadline) = deadline;
-        self.deadline.store(
-            deadline.map_or(NO_DEADLINE, encode_instant),
-            Ordering::Release,
-        );
+        let (encoded, exact) = deadline.map_or((NO_DEADLINE, true), encode_instant);
+        if exact && !self.deadline_inexact.load(Ordering::Acquire) {
+            self.deadline.store(encoded, Ordering::Release);
+            return;
+        }
+        let mut stored = lock(&self.exact_deadline);
+        *stored = deadline.filter(|_| !exact);
+        self.deadline_inexact.store(!exact, Ordering::Release);
+        self.deadline.store(encoded, Ordering::Release);
     }
 
     /// Sets the deadline; a deadline already past cancels the scope at once.
@@ -303,4 +340,45 @@ pub(crate) fn cancel_reason(scope: Option<&Arc<ScopeState>>) -> Option<String> {
     up_to_shield(scope)
         .find(|state| state.cancel_called())
         .and_then(|state| state.reason())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `deadline()` reads back exactly what was set, whether the encoded form holds it
+    /// (the common case, with no lock) or not (before the epoch, centuries ahead).
+    #[test]
+    fn a_deadline_reads_back_exactly_as_set() {
+        let state = ScopeState::new(None, false);
+        assert_eq!(state.deadline(), None);
+        let soon = Instant::now() + Duration::new(5, 123_456_789);
+        state.set_deadline_quiet(Some(soon));
+        assert_eq!(state.deadline(), Some(soon));
+        assert_eq!(state.firing_deadline(), Some(soon));
+
+        let far = Instant::now() + Duration::from_secs(1_000 * 365 * 86_400);
+        state.set_deadline_quiet(Some(far));
+        assert_eq!(state.deadline(), Some(far));
+        assert!(state.firing_deadline().is_some_and(|at| at < far), "capped");
+
+        if let Some(before_epoch) = epoch().checked_sub(Duration::from_nanos(1)) {
+            state.set_deadline_quiet(Some(before_epoch));
+            assert_eq!(state.deadline(), Some(before_epoch));
+            assert_eq!(state.firing_deadline(), Some(epoch()));
+        }
+
+        // Back to an exact one, and to none: the stored exact value is dropped.
+        state.set_deadline_quiet(Some(soon));
+        assert_eq!(state.deadline(), Some(soon));
+        state.set_deadline_quiet(None);
+        assert_eq!(state.deadline(), None);
+        assert_eq!(state.firing_deadline(), None);
+
+        let mut state = ScopeState::new(Some(far), true);
+        assert_eq!(state.deadline(), Some(far));
+        state.reset_unique();
+        assert_eq!(state.deadline(), None);
+        assert!(!state.shield());
+    }
 }

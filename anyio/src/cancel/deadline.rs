@@ -38,7 +38,7 @@ use crate::error::{Error, ErrorKind};
 /// ```
 pub fn move_on_after<F: Future>(delay: impl IntoDuration, body: F) -> MoveOnAfter<F> {
     MoveOnAfter {
-        run: CancelScopeRun::new_pooled(pooled_scope(), body, Some(delay.into_duration())),
+        run: CancelScopeRun::new_after(body, delay.into_duration()),
     }
 }
 
@@ -94,7 +94,7 @@ pub fn move_on_at<F: Future>(deadline: Instant, body: F) -> MoveOnAfter<F> {
 pub fn fail_after<F: Future>(delay: impl IntoDuration, body: F) -> FailAfter<F> {
     let delay = delay.into_duration();
     FailAfter {
-        run: CancelScopeRun::new_pooled(pooled_scope(), body, Some(delay)),
+        run: CancelScopeRun::new_after(body, delay),
         limit: Limit::After(delay),
         reason: None,
     }

@@ -194,7 +194,8 @@ impl CancelScope {
 
 thread_local! {
     /// Scopes of finished `move_on_after`/`fail_after` wrappers that nobody else refers
-    /// to, kept for reuse so that a timeout around a ready future allocates nothing.
+    /// to, kept for reuse so that a timeout around a ready future allocates nothing
+    /// (beyond the one spare in the thread's context, which is used first).
     static SCOPE_POOL: RefCell<Vec<Arc<ScopeState>>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -203,6 +204,11 @@ const SCOPE_POOL_LIMIT: usize = 64;
 /// A fresh, unshared scope state, from the pool when one is there.
 #[inline]
 pub(crate) fn pooled_scope() -> Arc<ScopeState> {
+    context::take_spare_scope().unwrap_or_else(pool_or_new_scope)
+}
+
+/// A scope state from the pool beyond the spare, or a new one.
+fn pool_or_new_scope() -> Arc<ScopeState> {
     // A pooled scope was reset when it was recycled, and nobody has seen it since.
     SCOPE_POOL
         .with(|pool| pool.try_borrow_mut().ok().and_then(|mut p| p.pop()))
@@ -224,11 +230,15 @@ fn recycle_scope(mut state: Arc<ScopeState>) {
         return;
     };
     unique.reset_unique();
+    // The spare first: a thread that runs one timeout after another reuses one state.
+    let Some(displaced) = context::put_spare_scope(state) else {
+        return;
+    };
     SCOPE_POOL.with(|pool| {
         if let Ok(mut pool) = pool.try_borrow_mut()
             && pool.len() < SCOPE_POOL_LIMIT
         {
-            pool.push(state);
+            pool.push(displaced);
         }
     });
 }
@@ -242,7 +252,8 @@ pin_project! {
     /// As for [`CancelScope::run`].
     #[must_use = "futures do nothing unless awaited"]
     pub struct CancelScopeRun<F> {
-        // `None` once finished (the state may then have gone back to the pool).
+        // `None` before the first poll of a `new_after` wrapper, and once finished (the
+        // state may then have gone back to the pool).
         state: Option<Arc<ScopeState>>,
         #[pin]
         body: Option<F>,
@@ -287,6 +298,19 @@ impl<F: Future> CancelScopeRun<F> {
         }
     }
 
+    /// A wrapper whose scope, with a deadline `delay` after its first poll, comes from
+    /// the pool at that poll and goes back to it when done.
+    pub(crate) fn new_after(body: F, delay: Duration) -> CancelScopeRun<F> {
+        CancelScopeRun {
+            state: None,
+            body: Some(body),
+            timer: DeadlineTimer::default(),
+            relative: Some(delay),
+            recyclable: true,
+            entered: false,
+        }
+    }
+
     /// A wrapper over a scope from the pool, returned to it when done.
     pub(crate) fn new_pooled(
         state: Arc<ScopeState>,
@@ -314,17 +338,28 @@ impl<F: Future> CancelScopeRun<F> {
         let mut this = self.project();
         if !*this.entered {
             *this.entered = true;
-            let parent = context::current_scope();
+            let parent = match this.state {
+                Some(_) => context::current_scope(),
+                None => {
+                    // `new_after`: the state comes from the pool now.
+                    let (spare, parent) = context::take_spare_scope_and_current();
+                    *this.state = Some(spare.unwrap_or_else(pool_or_new_scope));
+                    parent
+                }
+            };
             let relative = this.relative.take();
-            let deadline = relative.and_then(|delay| Instant::now().checked_add(delay));
             let state = this
                 .state
                 .as_mut()
                 .expect("CancelScopeRun polled after completion");
-            if let Some(unique) = Arc::get_mut(state) {
+            if *this.recyclable {
                 // A pooled scope nobody else can see yet.
-                unique.enter_unique(parent, deadline);
+                match relative {
+                    Some(delay) => state.enter_fresh_after(parent, delay),
+                    None => state.enter_fresh(parent, None),
+                }
             } else {
+                let deadline = relative.and_then(|delay| Instant::now().checked_add(delay));
                 assert!(
                     state.enter(parent),
                     "a CancelScope was entered twice: each scope runs exactly one body; \
