@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::base::coop;
-use crate::base::scope::ScopeState;
+use crate::base::scope::{ScopeState, effectively_cancelled};
 use crate::base::task::{TaskIdentity, TaskInfo};
 
 struct Context {
@@ -289,6 +289,95 @@ impl Drop for TaskEnter<'_> {
         });
         *self.slot = identity;
     }
+}
+
+/// `TaskEnter` and `ScopeLend` in one visit of the thread-local, for a task polled by the
+/// executor under a parent scope of its own (a spawned child): its identity and its
+/// parent scope move into the context for the poll and back on drop.
+pub(crate) struct SpawnedTaskEnter<'a> {
+    identity: &'a mut Option<Arc<dyn TaskIdentity>>,
+    scope: &'a mut Option<Arc<ScopeState>>,
+    previous_id: u64,
+    previous_budget: u16,
+    saved_waiter: bool,
+    saved_flag: bool,
+}
+
+impl<'a> SpawnedTaskEnter<'a> {
+    /// Enters task `id` with its identity and parent scope; also returns whether the task
+    /// is effectively cancelled (read before the poll, for the delivery protocol).
+    #[inline]
+    pub(crate) fn new(
+        id: u64,
+        identity: &'a mut Option<Arc<dyn TaskIdentity>>,
+        scope: &'a mut Option<Arc<ScopeState>>,
+    ) -> (SpawnedTaskEnter<'a>, bool) {
+        let cancelled = effectively_cancelled(scope.as_ref());
+        let (task, lent) = (identity.take(), scope.take());
+        let (previous_id, previous_budget, previous_task, saved_waiter, previous_scope, saved_flag) =
+            CONTEXT.with(|cx| {
+                (
+                    cx.task_id.replace(id),
+                    cx.budget.replace(coop::BUDGET),
+                    cx.task.replace(task),
+                    cx.begin_activity(),
+                    cx.scope.replace(lent),
+                    cx.pending_under_shield.replace(false),
+                )
+            });
+        *identity = previous_task;
+        *scope = previous_scope;
+        let enter = SpawnedTaskEnter {
+            identity,
+            scope,
+            previous_id,
+            previous_budget,
+            saved_waiter,
+            saved_flag,
+        };
+        (enter, cancelled)
+    }
+}
+
+impl Drop for SpawnedTaskEnter<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        let (previous_task, previous_scope) = (self.identity.take(), self.scope.take());
+        let (task, lent) = CONTEXT.with(|cx| {
+            cx.end_activity(self.saved_waiter);
+            cx.task_id.set(self.previous_id);
+            cx.budget.set(self.previous_budget);
+            cx.pending_under_shield.set(self.saved_flag);
+            (
+                cx.task.replace(previous_task),
+                cx.scope.replace(previous_scope),
+            )
+        });
+        *self.identity = task;
+        *self.scope = lent;
+    }
+}
+
+/// Before a local task's poll (in its group's scope): clears the pending-under-shield
+/// flag and reads whether the task is effectively cancelled (one visit).
+#[inline]
+pub(crate) fn begin_task_poll() -> bool {
+    CONTEXT.with(|cx| {
+        cx.pending_under_shield.set(false);
+        peek(&cx.scope, effectively_cancelled)
+    })
+}
+
+/// After a body returned `Pending`: its pending-under-shield flag, and whether the
+/// current scope is effectively cancelled now (one visit of the thread-local).
+#[inline]
+pub(crate) fn after_pending_state() -> (bool, bool) {
+    CONTEXT.with(|cx| {
+        (
+            cx.pending_under_shield.get(),
+            peek(&cx.scope, effectively_cancelled),
+        )
+    })
 }
 
 /// Counts one thread's task activity, for `wait_all_tasks_blocked`. Only its own

@@ -277,7 +277,7 @@ impl<'env> TaskGroup<'env> {
         F: Future + Send + 'env,
         F::Output: TaskOutput,
     {
-        self.add_child(name, 0, |_| Box::pin(TaskRoot::local(future)))
+        self.add_child(name, 0, |_| Box::pin(TaskRoot::new(future)))
             .map(|_| ())
     }
 
@@ -361,15 +361,16 @@ impl<'env> TaskGroup<'env> {
         F::Output: TaskOutput,
     {
         let node = self.new_node(name.into(), 0);
-        let root = TaskRoot::spawned(future, self.shared.scope.clone());
         // The common case under one lock: the group runs, the child is listed and starts.
         let refused = crate::runtime::with_current_runtime(|runtime| {
             let listed = lock(&self.shared.children).insert_spawned_if_open(&node, &self.shared);
             if listed {
-                runtime.spawn(SpawnedTask::new(root, node.clone())).detach();
+                runtime
+                    .spawn(SpawnedTask::new(future, node.clone()))
+                    .detach();
                 None
             } else {
-                Some((runtime.clone(), root))
+                Some((runtime.clone(), future))
             }
         })
         .ok_or_else(|| {
@@ -379,13 +380,13 @@ impl<'env> TaskGroup<'env> {
                  Runtime::block_on or #[anyio::main], or use start_soon instead",
             )
         })?;
-        let Some((runtime, root)) = refused else {
+        let Some((runtime, future)) = refused else {
             return Ok(());
         };
         // The group is not running yet, or no more.
         let launch = move |children: &mut SharedChildren, group: &GroupShared| {
             children.insert_spawned(node.clone(), group);
-            runtime.spawn(SpawnedTask::new(root, node)).detach();
+            runtime.spawn(SpawnedTask::new(future, node)).detach();
         };
         let mut local = self.lock_local();
         match local.status {
@@ -488,7 +489,7 @@ impl<'env> TaskGroup<'env> {
         let handshake_node = handshake.clone();
         self.add_child(name.into(), caller, move |node| {
             handshake_node.set_node(node.clone());
-            Box::pin(TaskRoot::local(child))
+            Box::pin(TaskRoot::new(child))
         })?;
         crate::task::status::WaitStarted::new(handshake).await
     }

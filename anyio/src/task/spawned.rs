@@ -15,23 +15,30 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
+use crate::base::context::SpawnedTaskEnter;
 use crate::base::lock::lock;
-use crate::base::scope::{CancelOrigin, effectively_cancelled};
-use crate::task::children::{ChildNode, in_task};
+use crate::base::scope::{CancelOrigin, ScopeState, effectively_cancelled};
+use crate::base::task::TaskIdentity;
+use crate::task::children::{ChildNode, node_back};
 use crate::task::group::GroupShared;
-use crate::task::output::ChildOutcome;
+use crate::task::output::{ChildOutcome, TaskOutput};
+use crate::task::root::deliver;
 
 pin_project! {
-    /// The executor's future of a spawned child: its root, and the report to the group.
+    /// The executor's future of a spawned child: the child's future, run as its task in
+    /// its group's scope under the delivery protocol, and the report to the group.
     ///
     /// Invariant: the child is counted in its group's `spawned_live` until `report`
-    /// runs, which happens exactly once: at the root's end, or at the drop of a task
-    /// that never ended (the executor dropped it). A child whose group closed first (the group's run
-    /// future was dropped) finds its node `finished`: it drops its future at its next
-    /// poll, and reports nothing.
+    /// runs, which happens exactly once: at the future's end, or at the drop of a task
+    /// that never ended (the executor dropped it). A child whose group closed first (the
+    /// group's run future was dropped) finds its node `finished`: it drops its future at
+    /// its next poll, and reports nothing.
     pub(crate) struct SpawnedTask<F> {
         #[pin]
-        root: F,
+        future: Option<F>,
+        // The group's scope, lent to the thread context during a poll (the slot then
+        // holds the scope that was current).
+        parent: Option<Arc<ScopeState>>,
         // `None` only during the poll, while it is the thread's current task identity.
         node: Option<Arc<ChildNode>>,
         reported: bool,
@@ -52,12 +59,14 @@ pin_project! {
 
 impl<F> SpawnedTask<F>
 where
-    F: Future<Output = ChildOutcome>,
+    F: Future,
+    F::Output: TaskOutput,
 {
     /// `node` must be listed and counted in its group already (`insert_spawned`).
-    pub(crate) fn new(root: F, node: Arc<ChildNode>) -> Self {
+    pub(crate) fn new(future: F, node: Arc<ChildNode>) -> Self {
         SpawnedTask {
-            root,
+            future: Some(future),
+            parent: Some(node.group.scope.clone()),
             node: Some(node),
             reported: false,
             registered: false,
@@ -67,7 +76,8 @@ where
 
 impl<F> Future for SpawnedTask<F>
 where
-    F: Future<Output = ChildOutcome>,
+    F: Future,
+    F::Output: TaskOutput,
 {
     type Output = ();
 
@@ -78,17 +88,18 @@ where
             .as_ref()
             .expect("a spawned task's node is back after its poll");
         if node.finished.load(Ordering::Acquire) {
-            // The group is gone: the executor drops the root (and the user's future)
-            // when this returns.
+            // The group is gone: the executor drops this future (and the child's) when
+            // this returns.
             *this.reported = true;
             return Poll::Ready(());
         }
-        // Before the first registration, a change of the group's cancellation wakes
-        // nobody: remember what the root's first poll starts from, to compare below.
-        let before = (!*this.registered).then(|| effectively_cancelled(Some(&node.group.scope)));
         let id = node.id;
-        let root = this.root;
-        let poll = in_task(this.node, id, || root.poll(cx));
+        let mut identity = this.node.take().map(|node| node as Arc<dyn TaskIdentity>);
+        let (poll, started_cancelled) = {
+            let (_enter, cancelled) = SpawnedTaskEnter::new(id, &mut identity, this.parent);
+            (deliver(this.future, cx, cancelled), cancelled)
+        };
+        *this.node = node_back(identity);
         let node = this
             .node
             .as_ref()
@@ -100,12 +111,13 @@ where
                 Poll::Ready(())
             }
             Poll::Pending => {
-                if let Some(before) = before {
+                if !*this.registered {
                     // Registered only once the task parks: a child that ends at its
-                    // first poll never pays for it.
+                    // first poll never pays for it. Before this, a change of the group's
+                    // cancellation woke nobody: compare with what the poll started from.
                     node.remote.register(cx.waker());
                     *this.registered = true;
-                    if effectively_cancelled(Some(&node.group.scope)) != before
+                    if effectively_cancelled(Some(&node.group.scope)) != started_cancelled
                         || node.finished.load(Ordering::Acquire)
                     {
                         // The cancellation changed, or the group closed, before the
