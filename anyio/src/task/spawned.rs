@@ -19,7 +19,7 @@ use crate::base::context::SpawnedTaskEnter;
 use crate::base::lock::lock;
 use crate::base::scope::{CancelOrigin, ScopeState, effectively_cancelled};
 use crate::base::task::TaskIdentity;
-use crate::task::children::{ChildNode, node_back};
+use crate::task::children::ChildNode;
 use crate::task::group::GroupShared;
 use crate::task::output::{ChildOutcome, TaskOutput};
 use crate::task::root::deliver;
@@ -39,8 +39,11 @@ pin_project! {
         // The group's scope, lent to the thread context during a poll (the slot then
         // holds the scope that was current).
         parent: Option<Arc<ScopeState>>,
-        // `None` only during the poll, while it is the thread's current task identity.
-        node: Option<Arc<ChildNode>>,
+        node: Arc<ChildNode>,
+        // The node again, as the task identity that moves into the thread context for a
+        // poll (`None` meanwhile): a second reference, so that no downcast is needed to
+        // get the node back after each poll.
+        identity: Option<Arc<dyn TaskIdentity>>,
         reported: bool,
         // The executor task's waker is in `node.remote` (registered at the first
         // `Pending`; the waker of an executor task never changes).
@@ -50,8 +53,8 @@ pin_project! {
     impl<F> PinnedDrop for SpawnedTask<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if let Some(node) = this.node.as_ref().filter(|_| !*this.reported) {
-                report(node, ChildOutcome::Cancelled, *this.registered);
+            if !*this.reported {
+                report(this.node, ChildOutcome::Cancelled, *this.registered);
             }
         }
     }
@@ -67,7 +70,8 @@ where
         SpawnedTask {
             future: Some(future),
             parent: Some(node.group.scope.clone()),
-            node: Some(node),
+            identity: Some(node.clone()),
+            node,
             reported: false,
             registered: false,
         }
@@ -83,27 +87,17 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
-        let node = this
-            .node
-            .as_ref()
-            .expect("a spawned task's node is back after its poll");
+        let node = &**this.node;
         if node.finished.load(Ordering::Acquire) {
             // The group is gone: the executor drops this future (and the child's) when
             // this returns.
             *this.reported = true;
             return Poll::Ready(());
         }
-        let id = node.id;
-        let mut identity = this.node.take().map(|node| node as Arc<dyn TaskIdentity>);
         let (poll, started_cancelled) = {
-            let (_enter, cancelled) = SpawnedTaskEnter::new(id, &mut identity, this.parent);
+            let (_enter, cancelled) = SpawnedTaskEnter::new(node.id, this.identity, this.parent);
             (deliver(this.future, cx, cancelled), cancelled)
         };
-        *this.node = node_back(identity);
-        let node = this
-            .node
-            .as_ref()
-            .expect("a spawned task's node is back after its poll");
         match poll {
             Poll::Ready(outcome) => {
                 *this.reported = true;
