@@ -93,7 +93,9 @@ impl SharedChildren {
     /// the `children` lock: they only schedule executor tasks.
     fn wake_spawned(&self) {
         for node in &self.spawned {
-            node.remote.wake();
+            if !node.finished.load(Ordering::Acquire) {
+                node.remote.wake();
+            }
         }
     }
 }
@@ -288,9 +290,13 @@ pub(crate) fn close_children<'env>(group: &TaskGroup<'env>, run: &mut RunChildre
         // marked under the lock their reports take, so that none reports into the
         // emptied lists; woken, so that each drops its future at its next poll.
         for node in &children.spawned {
-            node.finished.store(true, Ordering::Release);
+            // A swap: a child that ended meanwhile has reported, and needs no wake. (A
+            // load first: at a normal close every spawned child has ended.)
+            if !node.finished.load(Ordering::Acquire) && !node.finished.swap(true, Ordering::AcqRel)
+            {
+                node.remote.wake();
+            }
         }
-        children.wake_spawned();
         std::mem::take(&mut *children)
     };
     drop(shared);

@@ -362,15 +362,14 @@ impl<'env> TaskGroup<'env> {
     {
         let node = self.new_node(name.into(), 0);
         // The common case under one lock: the group runs, the child is listed and starts.
-        let refused = crate::runtime::with_current_runtime(|runtime| {
-            let listed = lock(&self.shared.children).insert_spawned_if_open(&node, &self.shared);
+        let shared = &self.shared;
+        let refused = crate::runtime::with_current_runtime(move |runtime| {
+            let listed = lock(&shared.children).insert_spawned_if_open(&node, shared);
             if listed {
-                runtime
-                    .spawn(SpawnedTask::new(future, node.clone()))
-                    .detach();
+                runtime.spawn(SpawnedTask::new(future, node)).detach();
                 None
             } else {
-                Some((runtime.clone(), future))
+                Some((runtime.clone(), future, node))
             }
         })
         .ok_or_else(|| {
@@ -380,7 +379,7 @@ impl<'env> TaskGroup<'env> {
                  Runtime::block_on or #[anyio::main], or use start_soon instead",
             )
         })?;
-        let Some((runtime, future)) = refused else {
+        let Some((runtime, future, node)) = refused else {
             return Ok(());
         };
         // The group is not running yet, or no more.
