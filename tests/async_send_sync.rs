@@ -58,6 +58,10 @@ assert_value!(TaskGroup<'static>: Send & Sync);
 assert_value!(TaskGroupRun<'static, 'static, Ready>: Send & Unpin);
 assert_value!(TaskGroupRun<'static, 'static, SendOnly>: Send & Unpin);
 assert_value!(TaskStatus<u32>: Send & Sync & Unpin);
+assert_value!(TaskHandle<u32>: Send & Sync & Unpin);
+assert_value!(TaskJoin<u32>: Send & Sync & Unpin);
+assert_value!(TaskWait<'static, u32>: Send & Sync & Unpin);
+assert_value!(TaskState: Send & Sync & Unpin);
 assert_value!(WaitAllTasksBlocked: Send & Sync & Unpin);
 
 // Synchronization: the primitives are shared by reference (or in statics).

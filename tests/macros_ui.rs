@@ -1,5 +1,5 @@
-//! Misuse of the macros is a compile error that points at the offending token and says
-//! how to fix it: one mistake per file under `tests/ui/fail/`, with the expected compiler
+//! Misuse of the macros (and of what a task may return) is a compile error that points at
+//! the offending token and says how to fix it: one mistake per file under `tests/ui/fail/`, with the expected compiler
 //! output committed beside it (`.stderr`). `tests/ui/pass/` holds whole programs that must
 //! compile and run.
 //!

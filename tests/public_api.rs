@@ -10,12 +10,13 @@ use anyio::{
     LimiterGuard, Lock, LockAcquire, LockGuard, LockStatistics, MemoryObjectReceiveStream,
     MemoryObjectSendStream, MemoryObjectStreamStatistics, MoveOnAfter, ResourceGuard,
     ResourceGuardToken, Result, Runtime, Semaphore, SemaphoreAcquire, SemaphoreGuard,
-    SemaphoreStatistics, SendError, Sleep, TaskGroup, TaskGroupRun, TaskInfo, TaskOutput,
-    TaskStatus, TypedAttribute, TypedAttributeProvider, TypedAttributes, WaitAllTasksBlocked,
-    WithCleanup, create_memory_object_stream, create_unbounded_memory_object_stream,
-    current_effective_deadline, current_time, fail_after, fail_after_with_reason, fail_at,
-    get_current_task, get_running_tasks, main, move_on_after, move_on_at, run, sleep,
-    sleep_forever, sleep_until, task_group, test, wait_all_tasks_blocked, with_cleanup,
+    SemaphoreStatistics, SendError, Sleep, TaskGroup, TaskGroupRun, TaskHandle, TaskInfo, TaskJoin,
+    TaskOutput, TaskState, TaskStatus, TaskWait, TypedAttribute, TypedAttributeProvider,
+    TypedAttributes, WaitAllTasksBlocked, WithCleanup, create_memory_object_stream,
+    create_unbounded_memory_object_stream, current_effective_deadline, current_time, fail_after,
+    fail_after_with_reason, fail_at, get_current_task, get_running_tasks, main, move_on_after,
+    move_on_at, run, sleep, sleep_forever, sleep_until, task_group, test, wait_all_tasks_blocked,
+    with_cleanup,
 };
 // Namespaces AnyIO users already type.
 use anyio::abc::{
@@ -74,4 +75,18 @@ fn method_names_are_stable() {
     );
     let _ = TaskGroup::cancel_scope;
     let _ = TaskGroup::cancel;
+    let _ = (
+        TaskHandle::<u8>::name,
+        TaskHandle::<u8>::status,
+        TaskHandle::<u8>::cancel,
+        TaskHandle::<u8>::wait,
+    );
+    let _ = [
+        TaskState::Pending,
+        TaskState::Finished,
+        TaskState::Cancelling,
+        TaskState::Cancelled,
+        TaskState::Failed,
+    ];
+    let _ = ErrorKind::TaskFailed;
 }

@@ -57,6 +57,9 @@ pub enum ErrorKind {
     CalledProcess,
     /// Several failures, reported together by a task group; see [`Error::errors`].
     Group,
+    /// A task awaited through its [`TaskHandle`](crate::TaskHandle) failed or panicked
+    /// (its group reports the failure itself).
+    TaskFailed,
     /// Any other failure, usually a user error wrapped by [`Error::other`].
     Other,
 }
@@ -78,6 +81,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Tls => "TLS error",
             ErrorKind::CalledProcess => "process failed",
             ErrorKind::Group => "several tasks failed",
+            ErrorKind::TaskFailed => "task failed",
             ErrorKind::Other => "error",
         };
         f.write_str(text)

@@ -106,8 +106,8 @@ pub use sync::{
     Semaphore, SemaphoreAcquire, SemaphoreGuard, SemaphoreStatistics,
 };
 pub use task::{
-    TaskGroup, TaskGroupRun, TaskInfo, TaskOutput, TaskStatus, WaitAllTasksBlocked,
-    get_current_task, get_running_tasks, wait_all_tasks_blocked,
+    TaskGroup, TaskGroupRun, TaskHandle, TaskInfo, TaskJoin, TaskOutput, TaskState, TaskStatus,
+    TaskWait, WaitAllTasksBlocked, get_current_task, get_running_tasks, wait_all_tasks_blocked,
 };
 pub use time::{IntoDuration, Sleep, current_time, sleep, sleep_forever, sleep_until};
 pub use typed_attr::{TypedAttribute, TypedAttributeProvider, TypedAttributes};

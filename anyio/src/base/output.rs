@@ -17,6 +17,12 @@ use crate::error::Error;
 /// assert!(failed.is_failure());
 /// assert_eq!(Ok::<_, anyio::Error>(3).into_result().unwrap(), 3);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not something a task may return",
+    label = "this task returns `{Self}`",
+    note = "a task or group body returns `()` or a `Result<T, E>` (its `Err` is the task's failure)",
+    note = "to give a value to a `TaskHandle`, return it as `Ok(value)`, e.g. `anyio::Result::Ok(value)`"
+)]
 pub trait TaskOutput {
     /// The value on success.
     type Value;

@@ -19,6 +19,7 @@ use crate::base::scope::{CancelOrigin, ScopeState};
 use crate::base::task::{TaskIdentity, TaskSource, next_task_id};
 use crate::error::{Error, ErrorKind, Result};
 use crate::task::children::{ChildFuture, ChildNode, Local, NewChild, SharedChildren, Status};
+use crate::task::handle::{self, TaskHandle};
 use crate::task::output::TaskOutput;
 use crate::task::root::TaskRoot;
 use crate::task::run::TaskGroupRun;
@@ -279,6 +280,72 @@ impl<'env> TaskGroup<'env> {
     {
         self.add_child(name, 0, |_| Box::pin(TaskRoot::new(future)))
             .map(|_| ())
+    }
+
+    /// Starts `future` as a child like [`start_soon`](TaskGroup::start_soon), and returns
+    /// a [`TaskHandle`] on it: its state, a way to cancel just this child, and (awaited)
+    /// its value.
+    ///
+    /// The child's failure is still a failure of the group, reported by the group, even
+    /// when the handle is awaited (the await then gives an error of kind
+    /// [`ErrorKind::TaskFailed`]).
+    ///
+    /// # Panics
+    ///
+    /// Panics if the group has already finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// anyio::task_group!(|tg| {
+    ///     // A task gives its value as `Ok(value)`; an `Err` is its failure.
+    ///     let sum = tg.create_task(async { anyio::Result::Ok(1 + 2) });
+    ///     let done = tg.create_task(anyio::sleep(0.001));
+    ///     assert_eq!(sum.await.unwrap(), 3);
+    ///     assert_eq!(done.await.unwrap(), ());
+    /// })
+    /// .unwrap();
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn create_task<F>(&self, future: F) -> TaskHandle<<F::Output as TaskOutput>::Value>
+    where
+        F: Future + Send + 'env,
+        F::Output: TaskOutput,
+        <F::Output as TaskOutput>::Value: Send + 'env,
+    {
+        self.create_task_named(std::any::type_name::<F>(), future)
+    }
+
+    /// Like [`create_task`](TaskGroup::create_task), with a task name (the handle's
+    /// [`name`](TaskHandle::name), and the task's own in
+    /// [`get_current_task`](crate::get_current_task)).
+    ///
+    /// # Panics
+    ///
+    /// Panics if the group has already finished.
+    #[track_caller]
+    pub fn create_task_named<F>(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        future: F,
+    ) -> TaskHandle<<F::Output as TaskOutput>::Value>
+    where
+        F: Future + Send + 'env,
+        F::Output: TaskOutput,
+        <F::Output as TaskOutput>::Value: Send + 'env,
+    {
+        let name = name.into();
+        let (handle, recorder, scope) = handle::new_handle(name.to_string());
+        let child = async move {
+            let output = scope.run(future).await;
+            recorder.finish(output.map(TaskOutput::into_result))
+        };
+        if let Err(error) = self.add_local(name, child) {
+            panic!("{error}");
+        }
+        handle
     }
 
     /// Starts `future` as a child on the runtime's worker threads, in parallel with the

@@ -2,12 +2,13 @@
 //!
 //! - [`TaskGroup`] runs children that never outlive it: `start_soon` for concurrent
 //!   children that may borrow, `spawn` for parallel `'static` ones, `start` to wait for a
-//!   child to be ready.
+//!   child to be ready, `create_task` for a child whose value you want ([`TaskHandle`]).
 //! - [`TaskInfo`], [`get_current_task`], [`get_running_tasks`] describe running tasks;
 //!   [`wait_all_tasks_blocked`] lets tests wait for every other task to park.
 
 mod children;
 mod group;
+mod handle;
 mod info;
 mod output;
 mod root;
@@ -17,6 +18,7 @@ mod status;
 
 pub use crate::base::task::TaskInfo;
 pub use group::TaskGroup;
+pub use handle::{TaskHandle, TaskJoin, TaskState, TaskWait};
 pub use info::{WaitAllTasksBlocked, get_current_task, get_running_tasks, wait_all_tasks_blocked};
 pub(crate) use info::{current_task_name, task_info_by_id};
 pub use output::TaskOutput;
