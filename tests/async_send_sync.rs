@@ -142,3 +142,14 @@ fn async_fn_futures_are_send(
 
 #[::core::prelude::v1::test]
 fn auto_traits_are_checked_at_compile_time() {}
+
+/// The helpers' futures are `Send`, so that they can run in spawned tasks.
+#[allow(dead_code)]
+fn helper_futures_are_send() {
+    fn is_send<T: Send>(_: &T) {}
+    is_send(&anyio::gather([async { anyio::Result::Ok(1) }]));
+    is_send(&std::future::IntoFuture::into_future(
+        anyio::amap(|n: u8| async move { anyio::Result::Ok(n) }, [1_u8]).limit(1),
+    ));
+    is_send(&async { anyio::gather!(async { anyio::Result::Ok(1) }, async {}) });
+}

@@ -1,7 +1,7 @@
 //! Misuse of the macros (and of what a task may return) is a compile error that points at
-//! the offending token and says how to fix it: one mistake per file under `tests/ui/fail/`, with the expected compiler
-//! output committed beside it (`.stderr`). `tests/ui/pass/` holds whole programs that must
-//! compile and run.
+//! the offending token and says how to fix it: one mistake per file under `tests/ui/fail/`,
+//! with the expected compiler output committed beside it (`.stderr`). `tests/ui/pass/`
+//! holds whole programs that must compile and run.
 //!
 //! After changing a message on purpose, regenerate the `.stderr` files with
 //! `TRYBUILD=overwrite cargo test --test macros_ui` and review the diff.

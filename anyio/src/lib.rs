@@ -105,9 +105,12 @@ pub use sync::{
     LimiterGuard, Lock, LockAcquire, LockGuard, LockStatistics, ResourceGuard, ResourceGuardToken,
     Semaphore, SemaphoreAcquire, SemaphoreGuard, SemaphoreStatistics,
 };
+#[doc(hidden)]
+pub use task::__gathered;
 pub use task::{
-    TaskGroup, TaskGroupRun, TaskHandle, TaskInfo, TaskJoin, TaskOutput, TaskState, TaskStatus,
-    TaskWait, WaitAllTasksBlocked, get_current_task, get_running_tasks, wait_all_tasks_blocked,
+    AMap, TaskGroup, TaskGroupRun, TaskHandle, TaskInfo, TaskJoin, TaskOutput, TaskState,
+    TaskStatus, TaskWait, WaitAllTasksBlocked, amap, gather, get_current_task, get_running_tasks,
+    wait_all_tasks_blocked,
 };
 pub use time::{IntoDuration, Sleep, current_time, sleep, sleep_forever, sleep_until};
 pub use typed_attr::{TypedAttribute, TypedAttributeProvider, TypedAttributes};
