@@ -152,4 +152,9 @@ fn helper_futures_are_send() {
         anyio::amap(|n: u8| async move { anyio::Result::Ok(n) }, [1_u8]).limit(1),
     ));
     is_send(&async { anyio::gather!(async { anyio::Result::Ok(1) }, async {}) });
+    is_send(&anyio::as_completed([async { anyio::Result::Ok(1) }]));
+    is_send(&async {
+        let mut stream = anyio::as_completed([async { anyio::Result::Ok(1) }]);
+        stream.next().await
+    });
 }

@@ -249,3 +249,101 @@ async fn helpers_are_cancelled_from_outside_with_nothing_left_running() {
     );
     let _ = ErrorKind::Cancelled;
 }
+
+#[anyio::test(timeout = 10)]
+async fn as_completed_yields_in_completion_order() {
+    let mut stream = anyio::as_completed([4, 1, 3, 2].map(after));
+    let mut order = Vec::new();
+    while let Some(value) = stream.next().await {
+        order.push(value.unwrap());
+    }
+    assert_eq!(order, [1, 2, 3, 4]);
+    assert!(stream.next().await.is_none(), "an ended stream stays ended");
+}
+
+#[anyio::test(timeout = 10)]
+async fn as_completed_is_a_stream() {
+    use futures_lite::StreamExt;
+    let values: Vec<_> = anyio::as_completed([2, 1].map(after)).collect().await;
+    let values: Vec<usize> = values.into_iter().map(Result::unwrap).collect();
+    assert_eq!(values, [1, 2]);
+}
+
+#[anyio::test(timeout = 10)]
+async fn as_completed_of_nothing_ends_at_once() {
+    let nothing: Vec<std::future::Ready<()>> = Vec::new();
+    assert!(anyio::as_completed(nothing).next().await.is_none());
+}
+
+#[anyio::test(timeout = 10)]
+async fn as_completed_yields_the_finished_values_then_the_failure_then_ends() {
+    let dropped = flag();
+    let guard = dropped.clone();
+    type Boxed<'a> =
+        std::pin::Pin<Box<dyn std::future::Future<Output = anyio::Result<usize>> + Send + 'a>>;
+    let futures: Vec<Boxed> = vec![
+        Box::pin(after(1)),
+        Box::pin(async {
+            after(3).await?;
+            Err(fail("third failed"))
+        }),
+        Box::pin(async move {
+            let _guard = DropFlag(guard);
+            anyio::sleep_forever().await;
+            Ok(0)
+        }),
+    ];
+    let mut stream = anyio::as_completed(futures);
+    assert_eq!(stream.next().await.unwrap().unwrap(), 1);
+    let failure = stream.next().await.unwrap().unwrap_err();
+    assert_eq!(failure.to_string(), "third failed");
+    assert!(stream.next().await.is_none());
+    assert!(is_set(&dropped), "the failure cancelled the rest");
+}
+
+#[anyio::test(timeout = 10)]
+async fn dropping_as_completed_early_cancels_the_rest() {
+    let dropped = AtomicUsize::new(0);
+    {
+        let mut stream = anyio::as_completed((1..=3).map(|n| {
+            let dropped = &dropped;
+            async move {
+                struct Counted<'a>(&'a AtomicUsize);
+                impl Drop for Counted<'_> {
+                    fn drop(&mut self) {
+                        self.0.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                let _counted = Counted(dropped);
+                if n > 1 {
+                    anyio::sleep_forever().await;
+                }
+                anyio::Result::Ok(n)
+            }
+        }));
+        assert_eq!(stream.next().await.unwrap().unwrap(), 1);
+    }
+    assert_eq!(dropped.load(Ordering::SeqCst), 3);
+    assert_eq!(
+        anyio::get_running_tasks().len(),
+        1,
+        "nothing is left running"
+    );
+}
+
+#[anyio::test(timeout = 10)]
+async fn as_completed_next_is_cancel_safe() {
+    let mut stream = anyio::as_completed([1, 30].map(after));
+    // A next() cancelled at once loses nothing: a value it did not return arrives by a
+    // later call.
+    let mut values = Vec::new();
+    for _ in 0..5 {
+        if let Some(Some(value)) = anyio::move_on_after(0, stream.next()).await {
+            values.push(value.unwrap());
+        }
+    }
+    while let Some(value) = stream.next().await {
+        values.push(value.unwrap());
+    }
+    assert_eq!(values, [1, 30]);
+}

@@ -108,9 +108,9 @@ pub use sync::{
 #[doc(hidden)]
 pub use task::__gathered;
 pub use task::{
-    AMap, TaskGroup, TaskGroupRun, TaskHandle, TaskInfo, TaskJoin, TaskOutput, TaskState,
-    TaskStatus, TaskWait, WaitAllTasksBlocked, amap, gather, get_current_task, get_running_tasks,
-    wait_all_tasks_blocked,
+    AMap, AsCompleted, TaskGroup, TaskGroupRun, TaskHandle, TaskInfo, TaskJoin, TaskOutput,
+    TaskState, TaskStatus, TaskWait, WaitAllTasksBlocked, amap, as_completed, gather,
+    get_current_task, get_running_tasks, wait_all_tasks_blocked,
 };
 pub use time::{IntoDuration, Sleep, current_time, sleep, sleep_forever, sleep_until};
 pub use typed_attr::{TypedAttribute, TypedAttributeProvider, TypedAttributes};

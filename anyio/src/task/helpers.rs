@@ -1,14 +1,20 @@
-//! Result helpers over one task group: `gather`, `gather!` and `amap`.
+//! Result helpers over one task group: `gather`, `gather!`, `amap` and `as_completed`.
 //!
 //! Each runs its futures as children of a task group of its own, so they behave as a
 //! group's children do: they run concurrently, a failure cancels the others and is
 //! reported as the group reports it (one error, or one of kind `Group`), and a panic
 //! resumes in the caller once the others have stopped.
 
+use std::collections::VecDeque;
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 
+use crate::CancelScope;
+use crate::base::context;
+use crate::base::lock::lock;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sync::CapacityLimiter;
 use crate::task::TaskHandle;
@@ -270,4 +276,144 @@ macro_rules! gather {
             .await;
         $crate::__gathered(__gather_result)
     }};
+}
+
+/// Runs `futures` concurrently as children of one task group, and yields their values in
+/// the order they finish: a [`Stream`](futures_core::Stream) of `Result<T>` (also read
+/// with its own [`next`](AsCompleted::next)).
+///
+/// The stream drives the group: the futures make progress while the stream is polled.
+/// A failure cancels the others and is yielded (after the values that finished before
+/// it) as a task group reports it; then the stream ends. Dropping the stream cancels the
+/// futures that have not finished. An empty input gives an empty stream.
+///
+/// The group runs in a shielded scope of its own: a cancelled or timed-out `next` leaves
+/// the futures as they are (they wait until the stream is polled again), and the scopes
+/// of the code that polls the stream do not reach them; dropping the stream is how they
+/// are cancelled.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let mut finished = anyio::as_completed([30, 10, 20].map(|ms| async move {
+///     anyio::sleep(ms as f64 / 1000.0).await;
+///     anyio::Result::Ok(ms)
+/// }));
+/// let mut order = Vec::new();
+/// while let Some(ms) = finished.next().await {
+///     order.push(ms.unwrap());
+/// }
+/// assert_eq!(order, [10, 20, 30]);
+/// # });
+/// ```
+///
+/// # Cancel safety
+///
+/// `next` is cancel-safe: a value that finished stays queued for the next call.
+pub fn as_completed<'a, I, F>(futures: I) -> AsCompleted<'a, <F::Output as TaskOutput>::Value>
+where
+    I: IntoIterator<Item = F>,
+    F: Future + Send + 'a,
+    F::Output: TaskOutput,
+    <F::Output as TaskOutput>::Value: Send + 'a,
+{
+    let futures: Vec<F> = futures.into_iter().collect();
+    let finished = Arc::new(Mutex::new(VecDeque::with_capacity(futures.len())));
+    let queue = finished.clone();
+    let driver = Box::pin(async move {
+        let group = TaskGroup::new();
+        let tg = &group;
+        let queue = &queue;
+        let run = group.run(async move {
+            for future in futures {
+                tg.start_soon(async move {
+                    let value = future.await.into_result()?;
+                    lock(queue).push_back(value);
+                    Ok::<(), Error>(())
+                });
+            }
+        });
+        // Shielded from the scopes of whoever polls the stream (a timed-out `next` must
+        // not cancel the futures, and the scope a stream is first polled in may end
+        // before the stream does): they are cancelled by dropping the stream.
+        match CancelScope::shielded().run(run).await {
+            Some(ended) => ended.map(|_| ()),
+            None => Ok(()),
+        }
+    });
+    AsCompleted {
+        driver: Some(driver),
+        finished,
+        failure: None,
+    }
+}
+
+/// The stream of [`as_completed`].
+#[must_use = "streams do nothing unless polled"]
+pub struct AsCompleted<'a, T> {
+    /// The group's run; `None` once it has ended.
+    driver: Option<Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>>,
+    /// Values in the order their futures finished, not yet yielded.
+    finished: Arc<Mutex<VecDeque<T>>>,
+    /// The group's failure, yielded after the values queued before it.
+    failure: Option<Error>,
+}
+
+impl<T> std::fmt::Debug for AsCompleted<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsCompleted")
+            .field("running", &self.driver.is_some())
+            .field("queued", &lock(&self.finished).len())
+            .finish()
+    }
+}
+
+impl<T> AsCompleted<'_, T> {
+    /// The next value to finish, or the group's failure; `None` once every future has
+    /// been yielded (or after the failure).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: a value that finished meanwhile stays queued for the next call.
+    pub async fn next(&mut self) -> Option<Result<T>> {
+        std::future::poll_fn(|cx| self.poll_next_item(cx)).await
+    }
+
+    fn poll_next_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T>>> {
+        if let Some(value) = lock(&self.finished).pop_front() {
+            return Poll::Ready(Some(Ok(value)));
+        }
+        let Some(driver) = self.driver.as_mut() else {
+            return Poll::Ready(self.failure.take().map(Err));
+        };
+        // The driver's shielded work stays inside the stream: a scope around `next` may
+        // drop it at any time (the stream keeps its futures and values).
+        let outer_flag = context::pending_under_shield();
+        let ended = driver.as_mut().poll(cx);
+        if !outer_flag {
+            context::clear_pending_under_shield();
+        }
+        if let Poll::Ready(result) = ended {
+            self.driver = None;
+            self.failure = result.err();
+        }
+        if let Some(value) = lock(&self.finished).pop_front() {
+            return Poll::Ready(Some(Ok(value)));
+        }
+        match self.driver {
+            Some(_) => Poll::Pending,
+            None => Poll::Ready(self.failure.take().map(Err)),
+        }
+    }
+}
+
+impl<T> Unpin for AsCompleted<'_, T> {}
+
+impl<T> futures_core::Stream for AsCompleted<'_, T> {
+    type Item = Result<T>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<T>>> {
+        self.get_mut().poll_next_item(cx)
+    }
 }

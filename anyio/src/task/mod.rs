@@ -20,7 +20,7 @@ mod status;
 pub use crate::base::task::TaskInfo;
 pub use group::TaskGroup;
 pub use handle::{TaskHandle, TaskJoin, TaskState, TaskWait};
-pub use helpers::{__gathered, AMap, amap, gather};
+pub use helpers::{__gathered, AMap, AsCompleted, amap, as_completed, gather};
 pub use info::{WaitAllTasksBlocked, get_current_task, get_running_tasks, wait_all_tasks_blocked};
 pub(crate) use info::{current_task_name, task_info_by_id};
 pub use output::TaskOutput;
