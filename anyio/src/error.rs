@@ -168,6 +168,31 @@ impl Error {
         err
     }
 
+    /// An error from any boxed error: an `anyio::Error` or an `io::Error` inside keeps
+    /// its kind; anything else becomes an error of kind [`ErrorKind::Other`] with it as
+    /// the source (see [`other`](Error::other)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::{BoxError, Error, ErrorKind};
+    ///
+    /// let timeout: BoxError = Box::new(Error::new(ErrorKind::Timeout, "too slow"));
+    /// assert_eq!(Error::from_boxed(timeout).kind(), ErrorKind::Timeout);
+    /// let text: BoxError = "plain words".into();
+    /// let err = Error::from_boxed(text);
+    /// assert_eq!((err.kind(), err.to_string()), (ErrorKind::Other, "plain words".to_owned()));
+    /// ```
+    pub fn from_boxed(error: BoxError) -> Error {
+        match error.downcast::<Error>() {
+            Ok(error) => *error,
+            Err(error) => match error.downcast::<io::Error>() {
+                Ok(error) => Error::from(*error),
+                Err(error) => Error::other(error),
+            },
+        }
+    }
+
     /// Creates an error of `kind` with a message and a source error.
     pub fn with_source(
         kind: ErrorKind,

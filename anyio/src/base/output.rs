@@ -1,9 +1,10 @@
 //! `TaskOutput`: what a task, a group body or a cleaned-up body may return.
 
-use crate::error::Error;
+use crate::error::{BoxError, Error};
 
-/// The output of a task group body or child: `()` or `Result<T, E>` with
-/// `E: Into<anyio::Error>`.
+/// The output of a task group body or child: `()` or `Result<T, E>` with any error type
+/// `E` (`E: Into<Box<dyn std::error::Error + Send + Sync>>`: an error type, a boxed
+/// error, a `String`, a `&str`).
 ///
 /// An `Err` is a failure: it cancels the group and is reported by it.
 ///
@@ -20,7 +21,7 @@ use crate::error::Error;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not something a task may return",
     label = "this task returns `{Self}`",
-    note = "a task or group body returns `()` or a `Result<T, E>` (its `Err` is the task's failure)",
+    note = "a task or group body returns `()` or a `Result<T, E>` whose `E` is any error type, a boxed error, a `String` or a `&str` (its `Err` is the task's failure)",
     note = "to give a value to a `TaskHandle`, return it as `Ok(value)`, e.g. `anyio::Result::Ok(value)`"
 )]
 pub trait TaskOutput {
@@ -46,7 +47,11 @@ impl TaskOutput for () {
     }
 }
 
-impl<T, E: Into<Error>> TaskOutput for Result<T, E> {
+/// Any error type may be a task's failure: an `anyio::Error` or an `io::Error` keeps its
+/// kind; any other error (a user type, a boxed error, a `String` or a `&str`) becomes an
+/// error of kind [`Other`](crate::ErrorKind::Other) whose source it is, reachable by
+/// [`Error::downcast_ref`].
+impl<T, E: Into<BoxError>> TaskOutput for Result<T, E> {
     type Value = T;
 
     fn is_failure(&self) -> bool {
@@ -54,7 +59,7 @@ impl<T, E: Into<Error>> TaskOutput for Result<T, E> {
     }
 
     fn into_result(self) -> Result<T, Error> {
-        self.map_err(Into::into)
+        self.map_err(|error| Error::from_boxed(error.into()))
     }
 }
 

@@ -194,8 +194,8 @@ impl<'env> TaskGroup<'env> {
     ///
     /// The child may borrow anything that outlives the group, including the group
     /// itself; it first runs when the code that started it next yields. It returns `()`
-    /// or `Result<_, E>` with `E: Into<anyio::Error>`; an `Err` cancels the group and is
-    /// reported by it.
+    /// or `Result<_, E>` with any error type `E` (or a `String`, a `&str`); an `Err`
+    /// cancels the group and is reported by it.
     ///
     /// # Panics
     ///
