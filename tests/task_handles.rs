@@ -271,3 +271,55 @@ async fn awaiting_a_handle_cancelled_at_every_suspension_leaves_the_task_running
     })
     .await;
 }
+
+#[anyio::test(timeout = 10)]
+async fn start_with_handle_gives_the_started_value_and_a_handle_on_the_child() {
+    anyio::task_group!(|tg| {
+        let (ready, handle) = tg
+            .start_with_handle(|status: anyio::TaskStatus<&str>| async move {
+                status.started("listening");
+                anyio::lowlevel::checkpoint().await;
+                anyio::Result::Ok(99)
+            })
+            .await?;
+        assert_eq!(ready, "listening");
+        assert_eq!(handle.await.unwrap(), 99);
+        anyio::Result::Ok(())
+    })
+    .unwrap()
+    .unwrap();
+}
+
+#[anyio::test(timeout = 10)]
+async fn a_started_child_that_fails_later_fails_its_handle_and_its_group() {
+    let mut status = None;
+    let result = anyio::task_group!(|tg| {
+        let ((), handle) = tg
+            .start_named_with_handle("worker", |status: anyio::TaskStatus<()>| async move {
+                status.started(());
+                anyio::lowlevel::checkpoint().await;
+                Err::<(), _>("worker crashed")
+            })
+            .await?;
+        assert_eq!(handle.name(), "worker");
+        handle.wait().await;
+        status = Some(handle.status());
+        anyio::Result::Ok(())
+    });
+    assert_eq!(status, Some(TaskState::Failed));
+    assert_eq!(result.unwrap_err().to_string(), "worker crashed");
+}
+
+#[anyio::test(timeout = 10)]
+async fn a_child_failing_before_started_fails_start_with_handle() {
+    anyio::task_group!(|tg| {
+        let error = tg
+            .start_with_handle(|_status: anyio::TaskStatus<()>| async {
+                Err::<(), _>("could not bind")
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(error.to_string(), "could not bind");
+    })
+    .unwrap();
+}

@@ -560,6 +560,88 @@ impl<'env> TaskGroup<'env> {
         crate::task::status::WaitStarted::new(handshake).await
     }
 
+    /// Like [`start`](TaskGroup::start), and also returns a [`TaskHandle`] on the child
+    /// (AnyIO's `start(..., return_handle=True)`): the value passed to
+    /// [`TaskStatus::started`], then the handle, whose await gives the child's own value.
+    ///
+    /// # Errors
+    ///
+    /// As for [`start`](TaskGroup::start).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// anyio::task_group!(|tg| {
+    ///     let (port, server) = tg
+    ///         .start_with_handle(|status: anyio::TaskStatus<u16>| async move {
+    ///             status.started(8080);
+    ///             anyio::sleep_forever().await;
+    ///         })
+    ///         .await?;
+    ///     assert_eq!(port, 8080);
+    ///     server.cancel();
+    ///     assert_eq!(server.await.unwrap_err().kind(), anyio::ErrorKind::Cancelled);
+    ///     anyio::Result::Ok(())
+    /// })
+    /// .unwrap()
+    /// .unwrap();
+    /// # });
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`start`](TaskGroup::start).
+    pub async fn start_with_handle<V, F, Fut>(
+        &self,
+        f: F,
+    ) -> Result<(V, TaskHandle<<Fut::Output as TaskOutput>::Value>)>
+    where
+        F: FnOnce(TaskStatus<V>) -> Fut,
+        Fut: Future + Send + 'env,
+        Fut::Output: TaskOutput,
+        <Fut::Output as TaskOutput>::Value: Send + 'env,
+        V: Send + 'env,
+    {
+        self.start_named_with_handle(std::any::type_name::<Fut>(), f)
+            .await
+    }
+
+    /// Like [`start_with_handle`](TaskGroup::start_with_handle), with a task name.
+    ///
+    /// # Errors
+    ///
+    /// As for [`start`](TaskGroup::start).
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`start`](TaskGroup::start).
+    pub async fn start_named_with_handle<V, F, Fut>(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        f: F,
+    ) -> Result<(V, TaskHandle<<Fut::Output as TaskOutput>::Value>)>
+    where
+        F: FnOnce(TaskStatus<V>) -> Fut,
+        Fut: Future + Send + 'env,
+        Fut::Output: TaskOutput,
+        <Fut::Output as TaskOutput>::Value: Send + 'env,
+        V: Send + 'env,
+    {
+        let name = name.into();
+        let (handle, recorder, scope) = handle::new_handle(name.to_string());
+        let value = self
+            .start_named(name, move |status| {
+                let future = f(status);
+                async move {
+                    let output = scope.run(future).await;
+                    recorder.finish(output.map(TaskOutput::into_result))
+                }
+            })
+            .await?;
+        Ok((value, handle))
+    }
+
     /// A new child's identity; `parent` is its parent task while that is not the group's
     /// host (0: the host).
     fn new_node(&self, name: Cow<'static, str>, parent: u64) -> Arc<ChildNode> {
