@@ -12,22 +12,15 @@ use anyio::{CancelScope, Event};
 /// Works until `stop` is set, then cleans up. Worker 2 is stuck in its cleanup.
 async fn worker(id: u32, stop: &Event) -> anyio::Result<()> {
     let mut done = 0;
-    // Work until asked to stop (racing the stop signal against the work loop).
-    let work = CancelScope::new();
-    anyio::task_group!(|tg| {
-        tg.start_soon(async {
-            stop.wait().await;
-            work.cancel();
-        });
-        work.run(async {
-            loop {
-                anyio::sleep(Duration::from_millis(3)).await; // one job
-                done += 1;
-            }
-        })
-        .await;
-        tg.cancel(); // the stop watcher is not needed any more
-    })?;
+    // Work until asked to stop: the loop is cancelled at its next checkpoint once `stop`
+    // is set.
+    stop.cancel_on_set(async {
+        loop {
+            anyio::sleep(Duration::from_millis(3)).await; // one job
+            done += 1;
+        }
+    })
+    .await;
     // Cleanup is shielded from the outer cancellation but bounded by its own deadline.
     CancelScope::shielded()
         .run(async {

@@ -4,7 +4,7 @@
 
 // The crate root (AnyIO's top-level names).
 use anyio::{
-    AMap, Acquire, AsCompleted, Borrower, BoxError, Builder, CancelScope, CancelScopeRun,
+    AMap, Acquire, AsCompleted, CancelOnSet, Borrower, BoxError, Builder, CancelScope, CancelScopeRun,
     CapacityLimiter, CapacityLimiterStatistics, Condition, ConditionGuard, ConditionStatistics,
     ConditionWait, Error, ErrorKind, Event, EventStatistics, EventWait, FailAfter, IntoDuration,
     LimiterAcquire, LimiterGuard, Lock, LockAcquire, LockGuard, LockStatistics,

@@ -100,7 +100,7 @@ pub use streams::memory::{
 #[allow(deprecated)]
 pub use sync::Acquire;
 pub use sync::{
-    Borrower, CapacityLimiter, CapacityLimiterStatistics, Condition, ConditionGuard,
+    Borrower, CancelOnSet, CapacityLimiter, CapacityLimiterStatistics, Condition, ConditionGuard,
     ConditionStatistics, ConditionWait, Event, EventStatistics, EventWait, LimiterAcquire,
     LimiterGuard, Lock, LockAcquire, LockGuard, LockStatistics, ResourceGuard, ResourceGuardToken,
     Semaphore, SemaphoreAcquire, SemaphoreGuard, SemaphoreStatistics,

@@ -108,6 +108,64 @@ async fn without_macros() -> anyio::Result<()> {
 }
 // ANCHOR_END: without_macros
 
+// ANCHOR: handles
+async fn handles() -> anyio::Result<()> {
+    anyio::task_group!(|tg| {
+        // A task gives its value as `Ok(value)`; an `Err` is its failure, as for any child.
+        let size = tg.create_task(async {
+            anyio::sleep(Duration::from_millis(2)).await;
+            anyio::Result::Ok(4096_u64)
+        });
+        let ticker = tg.create_task_named("ticker", anyio::sleep_forever());
+        assert_eq!(ticker.name(), "ticker");
+        assert_eq!(size.await?, 4096); // waits for the task, gives its value
+        ticker.cancel(); // this task alone; the group goes on
+        assert_eq!(ticker.await.unwrap_err().kind(), ErrorKind::Cancelled);
+        anyio::Result::Ok(())
+    })?;
+    Ok(())
+}
+// ANCHOR_END: handles
+
+// ANCHOR: helpers
+async fn helpers() -> anyio::Result<()> {
+    // Values in input order, whatever order the tasks finish in.
+    let squares = anyio::gather((1..=3_u64).map(|n| async move {
+        anyio::sleep(Duration::from_millis(4 - n)).await;
+        anyio::Result::Ok(n * n)
+    }))
+    .await?;
+    assert_eq!(squares, [1, 4, 9]);
+
+    // Futures of different types: a tuple, in argument order.
+    let (name, size) = anyio::gather!(async { anyio::Result::Ok("config.toml") }, async {
+        anyio::Result::Ok(512_u64)
+    },)?;
+    assert_eq!((name, size), ("config.toml", 512));
+
+    // One call per item, at most two at a time.
+    let lengths = anyio::amap(
+        |word: &str| async move { anyio::Result::Ok(word.len()) },
+        ["one", "three", "five"],
+    )
+    .limit(2)
+    .await?;
+    assert_eq!(lengths, [3, 5, 4]);
+
+    // Values in the order the tasks finish.
+    let mut finished = anyio::as_completed([3_u64, 1, 2].map(|ms| async move {
+        anyio::sleep(Duration::from_millis(ms)).await;
+        anyio::Result::Ok(ms)
+    }));
+    let mut order = Vec::new();
+    while let Some(ms) = finished.next().await {
+        order.push(ms?);
+    }
+    assert_eq!(order, [1, 2, 3]);
+    Ok(())
+}
+// ANCHOR_END: helpers
+
 #[anyio::main]
 async fn main() -> anyio::Result<()> {
     let pages = fetch_all(&["/a", "/b", "/c"]).await?;
@@ -119,5 +177,8 @@ async fn main() -> anyio::Result<()> {
     std::panic::set_hook(Box::new(|_| {})); // keep the sample's output short
     a_panicking_child().await;
     without_macros().await?;
+    handles().await?;
+    helpers().await?;
+    println!("  handles and helpers: done");
     Ok(())
 }

@@ -7,7 +7,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
+use pin_project_lite::pin_project;
+
 use super::waiters::{WaitQueue, wake_all};
+use crate::{CancelScope, CancelScopeRun};
 
 /// A one-shot flag: [`set`](Event::set) once, and every task in [`wait`](Event::wait)
 /// (now or later) goes on.
@@ -127,6 +130,51 @@ impl Event {
         }
     }
 
+    /// Runs `body` until it finishes (`Some(output)`) or this event is set (`None`: the
+    /// body is cancelled at its next checkpoint, as by a cancel scope): shutdown on an
+    /// event, in one line. An event set already cancels the body at its first
+    /// checkpoint.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let stop = anyio::Event::new();
+    /// let mut jobs = 0;
+    /// anyio::task_group!(|tg| {
+    ///     tg.start_soon(async {
+    ///         anyio::sleep(0.01).await;
+    ///         stop.set();
+    ///     });
+    ///     let worked = stop
+    ///         .cancel_on_set(async {
+    ///             loop {
+    ///                 anyio::sleep(0.001).await;
+    ///                 jobs += 1;
+    ///             }
+    ///         })
+    ///         .await;
+    ///     assert_eq!(worked, None); // stopped by the event
+    /// })
+    /// .unwrap();
+    /// assert!(jobs > 0);
+    /// # });
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`CancelScope::run`](crate::CancelScope::run): cancelled from outside, the
+    /// body is dropped at its next checkpoint.
+    pub fn cancel_on_set<F: Future>(&self, body: F) -> CancelOnSet<'_, F> {
+        let scope = CancelScope::new();
+        CancelOnSet {
+            watch: self.wait(),
+            fired: false,
+            run: scope.run(body),
+            scope,
+        }
+    }
+
     /// The event's state.
     ///
     /// # Examples
@@ -157,6 +205,44 @@ impl fmt::Debug for Event {
         f.debug_struct("Event")
             .field("set", &self.is_set())
             .finish_non_exhaustive()
+    }
+}
+
+pin_project! {
+    /// The future of [`Event::cancel_on_set`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`Event::cancel_on_set`].
+    #[must_use = "futures do nothing unless awaited"]
+    pub struct CancelOnSet<'a, F> {
+        watch: EventWait<'a>,
+        fired: bool,
+        scope: CancelScope,
+        #[pin]
+        run: CancelScopeRun<F>,
+    }
+}
+
+impl<F> fmt::Debug for CancelOnSet<'_, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelOnSet")
+            .field("fired", &self.fired)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: Future> Future for CancelOnSet<'_, F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<F::Output>> {
+        let this = self.project();
+        // The watch waits in the event's queue, so that a `set` wakes this task.
+        if !*this.fired && Pin::new(&mut *this.watch).poll(cx).is_ready() {
+            *this.fired = true;
+            this.scope.cancel();
+        }
+        this.run.poll(cx)
     }
 }
 

@@ -15,7 +15,7 @@ mod semaphore;
 pub(crate) mod waiters;
 
 pub use condition::{Condition, ConditionGuard, ConditionStatistics, ConditionWait};
-pub use event::{Event, EventStatistics, EventWait};
+pub use event::{CancelOnSet, Event, EventStatistics, EventWait};
 pub use limiter::{
     Borrower, CapacityLimiter, CapacityLimiterStatistics, LimiterAcquire, LimiterGuard,
 };
