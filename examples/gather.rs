@@ -50,10 +50,7 @@ async fn main() -> anyio::Result<()> {
 
     // A failure surfaces as a task group's do: the others are cancelled.
     let failed = anyio::gather([ping("eu", 50), ping("down-1", 2)]).await;
-    println!(
-        "a failing mirror: {}",
-        failed.expect_err("down-1 fails").to_string()
-    );
+    println!("a failing mirror: {}", failed.expect_err("down-1 fails"));
 
     // A handle on a background task: its value, or cancel it alone.
     anyio::task_group!(|tg| {

@@ -4,19 +4,19 @@
 
 // The crate root (AnyIO's top-level names).
 use anyio::{
-    AMap, Acquire, AsCompleted, CancelOnSet, Borrower, BoxError, Builder, CancelScope, CancelScopeRun,
-    CapacityLimiter, CapacityLimiterStatistics, Condition, ConditionGuard, ConditionStatistics,
-    ConditionWait, Error, ErrorKind, Event, EventStatistics, EventWait, FailAfter, IntoDuration,
-    LimiterAcquire, LimiterGuard, Lock, LockAcquire, LockGuard, LockStatistics,
-    MemoryObjectReceiveStream, MemoryObjectSendStream, MemoryObjectStreamStatistics, MoveOnAfter,
-    ResourceGuard, ResourceGuardToken, Result, Runtime, Semaphore, SemaphoreAcquire,
-    SemaphoreGuard, SemaphoreStatistics, SendError, Sleep, TaskGroup, TaskGroupRun, TaskHandle,
-    TaskInfo, TaskJoin, TaskOutput, TaskState, TaskStatus, TaskWait, TypedAttribute,
-    TypedAttributeProvider, TypedAttributes, WaitAllTasksBlocked, WithCleanup, amap,
-    create_memory_object_stream, create_unbounded_memory_object_stream, current_effective_deadline,
-    current_time, fail_after, fail_after_with_reason, fail_at, gather, get_current_task,
-    get_running_tasks, main, move_on_after, move_on_at, run, sleep, sleep_forever, sleep_until,
-    task_group, test, wait_all_tasks_blocked, with_cleanup,
+    AMap, Acquire, AsCompleted, Borrower, BoxError, Builder, CancelOnSet, CancelScope,
+    CancelScopeRun, CapacityLimiter, CapacityLimiterStatistics, Condition, ConditionGuard,
+    ConditionStatistics, ConditionWait, Error, ErrorKind, Event, EventStatistics, EventWait,
+    FailAfter, IntoDuration, LimiterAcquire, LimiterGuard, Lock, LockAcquire, LockGuard,
+    LockStatistics, MemoryObjectReceiveStream, MemoryObjectSendStream,
+    MemoryObjectStreamStatistics, MoveOnAfter, ResourceGuard, ResourceGuardToken, Result, Runtime,
+    Semaphore, SemaphoreAcquire, SemaphoreGuard, SemaphoreStatistics, SendError, Sleep, TaskGroup,
+    TaskGroupRun, TaskHandle, TaskInfo, TaskJoin, TaskOutput, TaskState, TaskStatus, TaskWait,
+    TypedAttribute, TypedAttributeProvider, TypedAttributes, WaitAllTasksBlocked, WithCleanup,
+    amap, create_memory_object_stream, create_unbounded_memory_object_stream,
+    current_effective_deadline, current_time, fail_after, fail_after_with_reason, fail_at, gather,
+    get_current_task, get_running_tasks, main, move_on_after, move_on_at, run, sleep,
+    sleep_forever, sleep_until, task_group, test, wait_all_tasks_blocked, with_cleanup,
 };
 // Namespaces AnyIO users already type.
 use anyio::abc::{
