@@ -323,3 +323,24 @@ async fn a_child_failing_before_started_fails_start_with_handle() {
     })
     .unwrap();
 }
+
+async fn handle_client() -> anyio::Result<String> {
+    Ok(anyio::get_current_task().name)
+}
+
+#[anyio::test(timeout = 10)]
+async fn default_names_read_as_the_function_that_made_the_task() {
+    anyio::task_group!(|tg| {
+        let from_fn = tg.create_task(handle_client());
+        assert_eq!(from_fn.name(), "task_handles::handle_client");
+        let from_block = tg.create_task(async { anyio::Result::Ok(()) });
+        assert_eq!(
+            from_block.name(),
+            "task_handles::default_names_read_as_the_function_that_made_the_task"
+        );
+        let plain_future = tg.create_task(anyio::sleep(0.0));
+        assert_eq!(plain_future.name(), "anyio::time::Sleep");
+        assert_eq!(from_fn.await.unwrap(), "task_handles::handle_client");
+    })
+    .unwrap();
+}

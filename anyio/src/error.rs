@@ -224,6 +224,7 @@ impl Error {
     /// assert_eq!(two.kind(), ErrorKind::Group);
     /// assert_eq!(two.errors().count(), 2);
     /// ```
+    #[track_caller]
     pub fn from_failures(mut errors: Vec<Error>) -> Error {
         assert!(
             !errors.is_empty(),

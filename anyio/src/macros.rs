@@ -159,7 +159,7 @@ pub use anyio_macros::test;
 ///
 /// (`group` is a hygienic name; when `body` is a block, its braces are the async
 /// block's.) See [`TaskGroup`](crate::TaskGroup) for what `tg` offers: `start_soon`,
-/// `spawn`, `start`, `cancel_scope`.
+/// `spawn`, `start`, `create_task`, `cancel_scope`.
 ///
 /// # Caveats
 ///
@@ -168,6 +168,11 @@ pub use anyio_macros::test;
 ///   `?` an error type it can infer, e.g. by ending the body with `anyio::Result::Ok(..)`.
 /// - The body borrows the enclosing locals, and so may children started with
 ///   `start_soon`; they all end before the macro's value is available.
+/// - `tg` lives only as long as the macro: a child or a value that keeps using it after
+///   the group has ended is refused by the compiler as "borrowed value does not live
+///   long enough" (pointing at `tg`), because the group cannot start tasks once it has
+///   ended. Start the work inside the body, or use a longer-lived group (create a
+///   [`TaskGroup`](crate::TaskGroup) yourself and pass `&group` around while it runs).
 ///
 /// # Errors at compile time
 ///
@@ -180,7 +185,9 @@ pub use anyio_macros::task_group;
 /// value, or `Err` of kind [`Timeout`](crate::ErrorKind::Timeout) when `delay` passed
 /// first; the body was then dropped at its next suspension point. The delay is anything
 /// [`IntoDuration`](crate::IntoDuration) accepts: seconds as a float or integer, a
-/// `Duration`, or an `Option` of those (`None` = no deadline).
+/// `Duration`, or an `Option` of those (`None` = no deadline). **Plain numbers are
+/// seconds**: `fail_after!(1000, { .. })` allows 1000 seconds, not 1000 milliseconds;
+/// write `Duration::from_millis(1000)` or `1.0` for one second.
 ///
 /// ```
 /// use std::time::Duration;
@@ -218,7 +225,8 @@ pub use anyio_macros::fail_after;
 /// `move_on_after!(delay, { body })` evaluates to `Option<T>`: `Some` with the body's
 /// value, or `None` when `delay` passed first (the body was dropped at its next
 /// suspension point) — AnyIO's `with move_on_after(delay):`. The delay is anything
-/// [`IntoDuration`](crate::IntoDuration) accepts.
+/// [`IntoDuration`](crate::IntoDuration) accepts; **plain numbers are seconds**
+/// (`move_on_after!(500, ..)` allows 500 seconds; write `Duration::from_millis(500)`).
 ///
 /// ```
 /// # anyio::run(async {

@@ -25,6 +25,9 @@ pub fn current_time() -> Instant {
 
 /// Waits for `delay` (a `Duration` or seconds). A zero delay still yields once.
 ///
+/// **Plain numbers are seconds**: `sleep(100)` waits 100 seconds; write
+/// `Duration::from_millis(100)` or `0.1` for 100 milliseconds.
+///
 /// # Cancel safety
 ///
 /// A checkpoint: in a cancelled scope the sleep ends the body at once, even with a zero

@@ -8,6 +8,10 @@ use std::time::Duration;
 /// `None` mean "never". Lets every deadline function take `1.5`, `2` or
 /// `Duration::from_millis(10)`.
 ///
+/// **Plain numbers are seconds**, as in AnyIO: `fail_after(1000, ..)` is a deadline of
+/// 1000 seconds (about 17 minutes), not 1000 milliseconds; write
+/// `Duration::from_millis(1000)` or `1.0` for one second.
+///
 /// # Panics
 ///
 /// Converting a NaN number of seconds panics: it is not a delay.

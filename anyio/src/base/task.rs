@@ -29,7 +29,9 @@ pub(crate) fn next_task_id() -> u64 {
 pub struct TaskInfo {
     /// Unique within the process.
     pub id: u64,
-    /// The name given at start, or else the type name of the task's future.
+    /// The name given at start, or else the path of the function that made the task's
+    /// future (`my_app::server::handle_client`; an async block is named after the
+    /// function it is written in), or the future's type name.
     pub name: String,
     /// The task that runs the group this task belongs to (for a child started with
     /// `TaskGroup::start`, the task that called `start` until the child reports

@@ -17,6 +17,9 @@ use crate::error::{Error, ErrorKind};
 /// Runs `body` with a deadline `delay` from now (measured when the returned future is
 /// first polled): `Some(output)` if it finished in time, `None` if the deadline ended it.
 ///
+/// **Plain numbers are seconds**: `move_on_after(1000, ..)` allows 1000 seconds; write
+/// `Duration::from_millis(1000)` or `1.0` for one second.
+///
 /// # Cancel safety
 ///
 /// The body is dropped at its first suspension point after the deadline; that loses what
@@ -67,6 +70,9 @@ pub fn move_on_at<F: Future>(deadline: Instant, body: F) -> MoveOnAfter<F> {
 /// Runs `body` with a deadline `delay` from now (measured at the first poll): its output,
 /// or an error of kind [`ErrorKind::Timeout`] if this deadline ended it.
 ///
+/// **Plain numbers are seconds**: `fail_after(1000, ..)` allows 1000 seconds (about 17
+/// minutes); write `Duration::from_millis(1000)` or `1.0` for one second.
+///
 /// A cancellation from an outer scope is not a timeout: it ends the enclosing body as any
 /// cancellation does, and this future is dropped without returning.
 ///
@@ -115,7 +121,8 @@ pub fn fail_at<F: Future>(deadline: Instant, body: F) -> FailAfter<F> {
     }
 }
 
-/// Like [`fail_after`]; `reason` appears in the timeout error's message.
+/// Like [`fail_after`]; `reason` appears in the timeout error's message. Plain numbers
+/// are seconds, as for [`fail_after`].
 ///
 /// # Cancel safety
 ///

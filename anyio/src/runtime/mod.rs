@@ -178,6 +178,7 @@ impl Runtime {
     ///
     /// Panics if called from inside a running anyio runtime (await the future there
     /// instead), and resumes any panic of `future`.
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         assert!(
             !in_runtime(),
@@ -253,6 +254,7 @@ impl<F: Future> Future for MainTask<F> {
 /// });
 /// assert_eq!(answer, 42);
 /// ```
+#[track_caller]
 pub fn run<F: Future>(future: F) -> F::Output {
     assert!(
         !in_runtime(),

@@ -132,6 +132,21 @@ impl TaskSource for GroupShared {
     }
 }
 
+/// The default name of a task whose future is an `F`: the name of the function that made
+/// it, as a path (`my_app::server::handle_client`), without the `{{closure}}` segments of
+/// async blocks and functions, nor generic arguments (an async block in `main` is
+/// named `main`). Any other future is named by its type. Never allocates: the name is a
+/// slice of the type's name.
+fn default_task_name<F>() -> &'static str {
+    let full = std::any::type_name::<F>();
+    let mut name = full.split('<').next().unwrap_or(full);
+    while let Some(outer) = name.strip_suffix("::{{closure}}") {
+        name = outer;
+    }
+    // A qualified path such as `<T as Trait>::Output` starts with its generics.
+    if name.is_empty() { full } else { name }
+}
+
 impl Default for TaskGroup<'_> {
     fn default() -> Self {
         TaskGroup::new()
@@ -270,7 +285,7 @@ impl<'env> TaskGroup<'env> {
         F: Future + Send + 'env,
         F::Output: TaskOutput,
     {
-        self.add_local(Cow::Borrowed(std::any::type_name::<F>()), future)
+        self.add_local(Cow::Borrowed(default_task_name::<F>()), future)
     }
 
     fn add_local<F>(&self, name: Cow<'static, str>, future: F) -> Result<()>
@@ -315,7 +330,7 @@ impl<'env> TaskGroup<'env> {
         F::Output: TaskOutput,
         <F::Output as TaskOutput>::Value: Send + 'env,
     {
-        self.create_task_named(std::any::type_name::<F>(), future)
+        self.create_task_named(default_task_name::<F>(), future)
     }
 
     /// Like [`create_task`](TaskGroup::create_task), with a task name (the handle's
@@ -412,7 +427,7 @@ impl<'env> TaskGroup<'env> {
         F: Future + Send + 'static,
         F::Output: TaskOutput,
     {
-        self.try_spawn_named(std::any::type_name::<F>(), future)
+        self.try_spawn_named(default_task_name::<F>(), future)
     }
 
     /// Like [`spawn`](TaskGroup::spawn), with a task name, returning an error instead of
@@ -516,7 +531,7 @@ impl<'env> TaskGroup<'env> {
         Fut::Output: TaskOutput,
         V: Send + 'env,
     {
-        self.start_named(std::any::type_name::<Fut>(), f).await
+        self.start_named(default_task_name::<Fut>(), f).await
     }
 
     /// Like [`start`](TaskGroup::start), with a task name.
@@ -603,7 +618,7 @@ impl<'env> TaskGroup<'env> {
         <Fut::Output as TaskOutput>::Value: Send + 'env,
         V: Send + 'env,
     {
-        self.start_named_with_handle(std::any::type_name::<Fut>(), f)
+        self.start_named_with_handle(default_task_name::<Fut>(), f)
             .await
     }
 

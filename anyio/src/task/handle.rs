@@ -159,8 +159,8 @@ impl<T> fmt::Debug for TaskHandle<T> {
 
 impl<T> TaskHandle<T> {
     /// The task's name: the one given to
-    /// [`create_task_named`](crate::TaskGroup::create_task_named), or else the type name
-    /// of its future.
+    /// [`create_task_named`](crate::TaskGroup::create_task_named), or else the path of
+    /// the function that made its future (see [`TaskInfo::name`](crate::TaskInfo::name)).
     pub fn name(&self) -> &str {
         &self.shared.name
     }

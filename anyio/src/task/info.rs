@@ -29,6 +29,7 @@ use crate::base::task::TaskInfo;
 /// .unwrap();
 /// # });
 /// ```
+#[track_caller]
 pub fn get_current_task() -> TaskInfo {
     current_task_info().expect("get_current_task() must be called from a task of an anyio runtime")
 }
