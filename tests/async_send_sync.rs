@@ -9,7 +9,7 @@ use anyio::abc::{ByteReceiveStream, ByteSendStream};
 use anyio::lowlevel::Checkpoint;
 use anyio::streams::buffered::BufferedByteReceiveStream;
 use anyio::streams::file::{FileReadStream, FileWriteStream};
-use anyio::streams::io::ByteStreamIo;
+use anyio::streams::io::{ByteStreamIo, FuturesIoStream};
 use anyio::streams::memory::{MemoryNext, MemoryReceive, MemorySend};
 use anyio::streams::object_bytes::{
     MemoryByteStream, ObjectByteReceiveStream, ObjectByteSendStream,
@@ -62,6 +62,7 @@ assert_value!(TaskHandle<u32>: Send & Sync & Unpin);
 assert_value!(TaskJoin<u32>: Send & Sync & Unpin);
 assert_value!(TaskWait<'static, u32>: Send & Sync & Unpin);
 assert_value!(TaskState: Send & Sync & Unpin);
+assert_value!(FuturesIoStream<futures_lite::io::Cursor<Vec<u8>>>: Send & Sync & Unpin);
 assert_value!(WaitAllTasksBlocked: Send & Sync & Unpin);
 
 // Synchronization: the primitives are shared by reference (or in statics).

@@ -28,7 +28,7 @@ use anyio::lowlevel::{
 };
 use anyio::streams::buffered::{BufferedByteReceiveStream, BufferedByteStream};
 use anyio::streams::file::{FileDescriptor, FilePath, FileReadStream, FileWriteStream, SeekFrom};
-use anyio::streams::io::ByteStreamIo;
+use anyio::streams::io::{ByteStreamIo, FuturesIoStream};
 use anyio::streams::memory::{MemoryNext, MemoryReceive, MemorySend};
 use anyio::streams::multi_listener::MultiListener;
 use anyio::streams::object_bytes::{

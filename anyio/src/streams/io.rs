@@ -1,5 +1,8 @@
-//! [`ByteStreamIo`]: a byte stream as `futures_io::AsyncRead` / `AsyncWrite`, for code
-//! written against those traits (codecs, `futures::io::copy`, ...).
+//! Adapters between anyio's byte streams and the `futures-io` traits, both ways:
+//! [`ByteStreamIo`] shows a byte stream as `futures_io::AsyncRead` / `AsyncWrite`, for
+//! code written against those traits (codecs, `futures::io::copy`, ...);
+//! [`FuturesIoStream`] shows another library's `AsyncRead + AsyncWrite` as an anyio byte
+//! stream.
 
 use std::fmt;
 use std::future::Future;
@@ -231,5 +234,148 @@ impl<S: ByteSendStream + 'static> futures_io::AsyncWrite for ByteStreamIo<S> {
                 })
             });
         }
+    }
+}
+
+/// Adapts a [`futures_io::AsyncRead`] + [`futures_io::AsyncWrite`] (another library's
+/// socket, pipe or codec) to anyio's byte stream traits: the reverse of
+/// [`ByteStreamIo`]. With it, that I/O works with anyio's wrappers (buffered, text,
+/// stapled streams) and with code written against [`ByteStream`](crate::abc::ByteStream).
+///
+/// `receive(max)` reads up to `max` bytes (at most [`DEFAULT_MAX_BYTES`] at once) and
+/// reports the end of the stream (a read of 0 bytes) as an error of kind
+/// [`ErrorKind::EndOfStream`]; `send` writes all the bytes; `send_eof` and `aclose`
+/// close the writing side (`poll_close`). Each starts with a checkpoint.
+///
+/// # Cancel safety
+///
+/// As the inner reader's and writer's: a `receive` cancelled or dropped before its read
+/// returned loses nothing when the inner `poll_read` is atomic (as a socket's is); a
+/// `send` cancelled halfway may have written part of its bytes.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::{ByteReceiveStream, ByteSendStream};
+/// use anyio::streams::io::{ByteStreamIo, FuturesIoStream};
+/// use anyio::streams::object_bytes::memory_byte_stream_pair;
+///
+/// # anyio::run(async {
+/// // A futures-io object (here an anyio stream seen through `ByteStreamIo`) becomes a
+/// // byte stream again.
+/// let (a, mut b) = memory_byte_stream_pair(4);
+/// let mut a = FuturesIoStream::new(ByteStreamIo::new(a));
+/// a.send(b"round trip").await?;
+/// assert_eq!(b.receive(64).await?, b"round trip");
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
+pub struct FuturesIoStream<T> {
+    inner: T,
+}
+
+impl<T> FuturesIoStream<T> {
+    /// Wraps `inner`.
+    pub fn new(inner: T) -> Self {
+        FuturesIoStream { inner }
+    }
+
+    /// The wrapped reader and writer.
+    pub fn get_ref(&self) -> &T {
+        &self.inner
+    }
+
+    /// The wrapped reader and writer, mutably.
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+
+    /// Unwraps the reader and writer.
+    pub fn into_inner(self) -> T {
+        self.inner
+    }
+}
+
+impl<T> fmt::Debug for FuturesIoStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FuturesIoStream").finish_non_exhaustive()
+    }
+}
+
+impl<T> FuturesIoStream<T>
+where
+    T: futures_io::AsyncWrite + Unpin,
+{
+    async fn close_writer(&mut self) -> Result<()> {
+        checkpoint_then(std::future::poll_fn(|cx| {
+            Pin::new(&mut self.inner).poll_close(cx)
+        }))
+        .await
+    }
+}
+
+/// Runs `io` after a checkpoint, with its error as an anyio error.
+async fn checkpoint_then<R>(io: impl Future<Output = io::Result<R>>) -> Result<R> {
+    crate::lowlevel::checkpoint_if_cancelled().await;
+    Ok(io.await?)
+}
+
+impl<T> crate::abc::AsyncResource for FuturesIoStream<T>
+where
+    T: futures_io::AsyncWrite + Unpin,
+{
+    async fn aclose(&mut self) -> Result<()> {
+        self.close_writer().await
+    }
+}
+
+impl<T> crate::TypedAttributeProvider for FuturesIoStream<T> {}
+
+impl<T> ByteReceiveStream for FuturesIoStream<T>
+where
+    T: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin,
+{
+    async fn receive(&mut self, max_bytes: usize) -> Result<Vec<u8>> {
+        crate::abc::check_max_bytes(max_bytes)?;
+        let mut buffer = vec![0; max_bytes.min(crate::abc::DEFAULT_MAX_BYTES)];
+        let read = checkpoint_then(std::future::poll_fn(|cx| {
+            Pin::new(&mut self.inner).poll_read(cx, &mut buffer)
+        }))
+        .await?;
+        if read == 0 {
+            return Err(crate::error::Error::new(
+                ErrorKind::EndOfStream,
+                "the futures-io reader reached its end",
+            ));
+        }
+        buffer.truncate(read);
+        Ok(buffer)
+    }
+}
+
+impl<T> ByteSendStream for FuturesIoStream<T>
+where
+    T: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin,
+{
+    async fn send(&mut self, data: &[u8]) -> Result<()> {
+        let mut rest = data;
+        crate::lowlevel::checkpoint_if_cancelled().await;
+        while !rest.is_empty() {
+            let written =
+                std::future::poll_fn(|cx| Pin::new(&mut self.inner).poll_write(cx, rest)).await?;
+            if written == 0 {
+                return Err(io::Error::from(io::ErrorKind::WriteZero).into());
+            }
+            rest = &rest[written..];
+        }
+        Ok(std::future::poll_fn(|cx| Pin::new(&mut self.inner).poll_flush(cx)).await?)
+    }
+}
+
+impl<T> crate::abc::ByteStream for FuturesIoStream<T>
+where
+    T: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin,
+{
+    async fn send_eof(&mut self) -> Result<()> {
+        self.close_writer().await
     }
 }
