@@ -5,10 +5,29 @@ use std::fmt;
 use std::io;
 
 /// A boxed error that can cross threads; the `source()` of an [`Error`].
+///
+/// # Examples
+///
+/// ```
+/// let boxed: anyio::BoxError = "connection reset".into();
+/// assert_eq!(boxed.to_string(), "connection reset");
+/// let err = anyio::Error::from_boxed(boxed);
+/// assert_eq!(err.kind(), anyio::ErrorKind::Other);
+/// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// `Result<T, anyio::Error>`, with a single type parameter so that
 /// `anyio::Result::Ok(x)` infers.
+///
+/// # Examples
+///
+/// ```
+/// fn parse_port(text: &str) -> anyio::Result<u16> {
+///     text.parse().map_err(anyio::Error::other)
+/// }
+/// assert_eq!(parse_port("8080").unwrap(), 8080);
+/// assert_eq!(parse_port("http").unwrap_err().kind(), anyio::ErrorKind::Other);
+/// ```
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// What kind of failure an [`Error`] reports.
@@ -194,6 +213,19 @@ impl Error {
     }
 
     /// Creates an error of `kind` with a message and a source error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::error::Error as _;
+    /// use anyio::{Error, ErrorKind};
+    ///
+    /// let cause = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+    /// let err = Error::with_source(ErrorKind::BrokenResource, "the peer went away", cause);
+    /// assert_eq!(err.to_string(), "the peer went away");
+    /// assert!(err.source().is_some());
+    /// assert!(err.downcast_ref::<std::io::Error>().is_some());
+    /// ```
     pub fn with_source(
         kind: ErrorKind,
         message: impl Into<Cow<'static, str>>,
@@ -243,11 +275,29 @@ impl Error {
     }
 
     /// The kind of this error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err: anyio::Error = std::io::Error::from(std::io::ErrorKind::TimedOut).into();
+    /// assert_eq!(err.kind(), anyio::ErrorKind::Io(std::io::ErrorKind::TimedOut));
+    /// let closed = anyio::Error::new(anyio::ErrorKind::ClosedResource, "closed");
+    /// assert_eq!(closed.kind(), anyio::ErrorKind::ClosedResource);
+    /// ```
     pub fn kind(&self) -> ErrorKind {
         self.repr.kind
     }
 
     /// The message, without the kind or the source.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::{Error, ErrorKind};
+    ///
+    /// let err = Error::with_source(ErrorKind::Other, "loading the config", std::fmt::Error);
+    /// assert_eq!(err.message(), "loading the config"); // nothing of the source's text
+    /// ```
     pub fn message(&self) -> &str {
         &self.repr.message
     }
@@ -279,16 +329,53 @@ impl Error {
 
     /// The direct members of a [`ErrorKind::Group`] error (nested groups stay nested);
     /// empty for any other kind.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::{Error, ErrorKind};
+    ///
+    /// let inner = Error::from_failures(vec![
+    ///     Error::new(ErrorKind::Other, "b"),
+    ///     Error::new(ErrorKind::Other, "c"),
+    /// ]);
+    /// let outer = Error::from_failures(vec![Error::new(ErrorKind::Timeout, "a"), inner]);
+    /// assert_eq!(outer.group_members().len(), 2); // the nested group stays one member
+    /// assert_eq!(outer.errors().count(), 3);
+    /// assert!(Error::new(ErrorKind::Other, "alone").group_members().is_empty());
+    /// ```
     pub fn group_members(&self) -> &[Error] {
         &self.repr.group
     }
 
     /// Returns the source error if it is of type `E`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err: anyio::Error = std::io::Error::from(std::io::ErrorKind::NotFound).into();
+    /// let io = err.downcast_ref::<std::io::Error>().unwrap();
+    /// assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+    /// assert!(err.downcast_ref::<std::fmt::Error>().is_none());
+    /// ```
     pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
         self.repr.source.as_deref()?.downcast_ref::<E>()
     }
 
     /// Whether this error or any member of its group is of `kind`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::{Error, ErrorKind};
+    ///
+    /// let err = Error::from_failures(vec![
+    ///     Error::new(ErrorKind::Other, "bad input"),
+    ///     Error::new(ErrorKind::Timeout, "too slow"),
+    /// ]);
+    /// assert!(err.contains(ErrorKind::Timeout));
+    /// assert!(!err.contains(ErrorKind::BrokenResource));
+    /// ```
     pub fn contains(&self, kind: ErrorKind) -> bool {
         self.errors().any(|e| e.kind() == kind)
     }

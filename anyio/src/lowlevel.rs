@@ -120,6 +120,17 @@ enum CheckpointKind {
 /// # Cancel safety
 ///
 /// As for the function that returned it.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let scope = anyio::CancelScope::new();
+/// scope.cancel();
+/// let yielding: anyio::lowlevel::Checkpoint = anyio::lowlevel::checkpoint();
+/// assert_eq!(scope.run(yielding).await, None); // a cancelled body ends here
+/// # });
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Checkpoint {

@@ -88,6 +88,17 @@ pub fn sleep_forever() -> Sleep {
 /// # Cancel safety
 ///
 /// As for [`sleep`].
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let nap: anyio::Sleep = anyio::sleep(0.005);
+/// let wake_at = nap.deadline().unwrap();
+/// nap.await;
+/// assert!(anyio::current_time() >= wake_at);
+/// # });
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
@@ -111,6 +122,16 @@ impl Sleep {
     }
 
     /// The instant this sleep ends at (`None` for `sleep_forever`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let at = anyio::current_time() + Duration::from_millis(5);
+    /// assert_eq!(anyio::sleep_until(at).deadline(), Some(at));
+    /// assert_eq!(anyio::sleep_forever().deadline(), None);
+    /// ```
     pub fn deadline(&self) -> Option<Instant> {
         self.deadline
     }

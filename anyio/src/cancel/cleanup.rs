@@ -77,6 +77,20 @@ pin_project! {
     /// # Cancel safety
     ///
     /// As for [`with_cleanup`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let mut cleaned = false;
+    /// let failing: anyio::WithCleanup<_, _> = anyio::with_cleanup(
+    ///     async { Err::<(), _>("disk full") },
+    ///     async { cleaned = true },
+    /// );
+    /// assert_eq!(failing.await, Err("disk full")); // the failure, after the cleanup
+    /// assert!(cleaned);
+    /// # });
+    /// ```
     #[must_use = "futures do nothing unless awaited"]
     pub struct WithCleanup<F: Future, C> {
         #[pin]

@@ -111,6 +111,20 @@ pub fn fail_after<F: Future>(delay: impl IntoDuration, body: F) -> FailAfter<F> 
 /// # Cancel safety
 ///
 /// As for [`fail_after`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// # anyio::run(async {
+/// let soon = anyio::current_time() + Duration::from_millis(5);
+/// let err = anyio::fail_at(soon, anyio::sleep_forever()).await.unwrap_err();
+/// assert_eq!(err.kind(), anyio::ErrorKind::Timeout);
+/// let later = anyio::current_time() + Duration::from_secs(10);
+/// assert_eq!(anyio::fail_at(later, async { 3 }).await.unwrap(), 3);
+/// # });
+/// ```
 pub fn fail_at<F: Future>(deadline: Instant, body: F) -> FailAfter<F> {
     let state = pooled_scope();
     state.set_deadline_quiet(Some(deadline));
@@ -176,6 +190,16 @@ pin_project! {
     /// # Cancel safety
     ///
     /// As for [`move_on_after`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let pending: anyio::MoveOnAfter<_> = anyio::move_on_after(0.001, anyio::sleep_forever());
+    /// assert_eq!(pending.await, None); // the deadline ended the body
+    /// assert_eq!(anyio::move_on_after(10, async { 1 }).await, Some(1));
+    /// # });
+    /// ```
     #[must_use = "futures do nothing unless awaited"]
     pub struct MoveOnAfter<F> {
         #[pin]
@@ -203,6 +227,17 @@ pin_project! {
     /// # Cancel safety
     ///
     /// As for [`fail_after`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let attempt: anyio::FailAfter<_> = anyio::fail_after(0.001, anyio::sleep_forever());
+    /// let err = attempt.await.unwrap_err();
+    /// assert_eq!(err.kind(), anyio::ErrorKind::Timeout);
+    /// assert!(err.message().contains("timed out"));
+    /// # });
+    /// ```
     #[must_use = "futures do nothing unless awaited"]
     pub struct FailAfter<F> {
         #[pin]

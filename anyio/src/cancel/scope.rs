@@ -78,6 +78,17 @@ impl fmt::Debug for CancelScope {
 
 impl CancelScope {
     /// Creates a scope with no deadline and no shield.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let scope = anyio::CancelScope::new();
+    /// assert!(scope.deadline().is_none() && !scope.shield());
+    /// assert_eq!(scope.run(async { 5 }).await, Some(5));
+    /// assert!(!scope.cancelled_caught());
+    /// # });
+    /// ```
     pub fn new() -> CancelScope {
         CancelScope {
             state: Arc::new(ScopeState::new(None, false)),
@@ -103,6 +114,20 @@ impl CancelScope {
     }
 
     /// Creates a shielded scope: outer cancellation does not reach its body.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let outer = anyio::CancelScope::new();
+    /// outer.cancel();
+    /// let body = anyio::CancelScope::shielded().run(async {
+    ///     anyio::sleep(0.001).await; // the outer cancellation does not end this sleep
+    ///     "saved"
+    /// });
+    /// assert_eq!(outer.run(body).await, Some(Some("saved")));
+    /// # });
+    /// ```
     pub fn shielded() -> CancelScope {
         CancelScope {
             state: Arc::new(ScopeState::new(None, true)),
@@ -112,6 +137,19 @@ impl CancelScope {
     /// Cancels the scope. Its body is dropped at its next checkpoint (at once if it is
     /// waiting); calling this again, or after the body finished, does nothing.
     /// May be called from any task or thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let scope = anyio::CancelScope::new();
+    /// let remote = scope.clone();
+    /// let canceller = std::thread::spawn(move || remote.cancel()); // from another thread
+    /// assert_eq!(scope.run(anyio::sleep_forever()).await, None);
+    /// canceller.join().unwrap();
+    /// assert!(scope.cancel_called());
+    /// # });
+    /// ```
     pub fn cancel(&self) {
         self.state.cancel(CancelOrigin::Explicit, None);
     }
@@ -138,38 +176,123 @@ impl CancelScope {
     }
 
     /// The reason given to [`cancel_with_reason`](CancelScope::cancel_with_reason), if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let scope = anyio::CancelScope::new();
+    /// assert_eq!(scope.cancel_reason(), None);
+    /// scope.cancel_with_reason("config reloaded");
+    /// assert!(scope.cancel_reason().unwrap().starts_with("config reloaded"));
+    /// ```
     pub fn cancel_reason(&self) -> Option<String> {
         self.state.reason()
     }
 
     /// Whether the scope has been cancelled, by hand or by its deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let scope = anyio::CancelScope::new();
+    /// assert!(!scope.cancel_called());
+    /// scope.cancel();
+    /// assert!(scope.cancel_called());
+    /// ```
     pub fn cancel_called(&self) -> bool {
         self.state.cancel_called()
     }
 
     /// Whether this scope's own cancellation ended its body (its `run` returned `None`).
     /// False when an outer scope's cancellation ended the body instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let (outer, inner) = (anyio::CancelScope::new(), anyio::CancelScope::new());
+    /// outer.cancel();
+    /// inner.cancel();
+    /// assert_eq!(outer.run(inner.run(anyio::sleep_forever())).await, None);
+    /// assert!(outer.cancelled_caught());
+    /// assert!(!inner.cancelled_caught()); // the outermost cancelled scope owns the cancellation
+    /// # });
+    /// ```
     pub fn cancelled_caught(&self) -> bool {
         self.state.cancelled_caught()
     }
 
     /// The instant at which the scope cancels itself, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let at = anyio::current_time() + Duration::from_secs(5);
+    /// assert_eq!(anyio::CancelScope::with_deadline(at).deadline(), Some(at));
+    /// assert_eq!(anyio::CancelScope::new().deadline(), None);
+    /// ```
     pub fn deadline(&self) -> Option<Instant> {
         self.state.deadline()
     }
 
     /// Moves the deadline (earlier or later, or `None` for no deadline) at any time,
     /// also while the body runs. A deadline in the past cancels the scope at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # anyio::run(async {
+    /// let scope = anyio::CancelScope::new();
+    /// let handle = scope.clone();
+    /// let result = scope
+    ///     .run(async move {
+    ///         handle.set_deadline(Some(anyio::current_time() + Duration::from_millis(1)));
+    ///         anyio::sleep(10).await; // ended by the new deadline
+    ///     })
+    ///     .await;
+    /// assert_eq!(result, None);
+    /// # });
+    /// ```
     pub fn set_deadline(&self, deadline: Option<Instant>) {
         self.state.set_deadline(deadline);
     }
 
     /// Whether the scope shields its body from outer cancellation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let scope = anyio::CancelScope::new();
+    /// assert!(!scope.shield());
+    /// scope.set_shield(true);
+    /// assert!(scope.shield() && anyio::CancelScope::shielded().shield());
+    /// ```
     pub fn shield(&self) -> bool {
         self.state.shield()
     }
 
     /// Turns the shield on or off; takes effect at the body's next checkpoint.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let (outer, inner) = (anyio::CancelScope::new(), anyio::CancelScope::shielded());
+    /// let handle = inner.clone();
+    /// outer.cancel();
+    /// let body = inner.run(async move {
+    ///     anyio::sleep(0.001).await; // shielded: this sleep runs to its end
+    ///     handle.set_shield(false);
+    ///     anyio::sleep(0.001).await; // no longer shielded: the body ends here
+    ///     unreachable!()
+    /// });
+    /// assert_eq!(outer.run(body).await, None::<Option<()>>);
+    /// # });
+    /// ```
     pub fn set_shield(&self, shield: bool) {
         self.state.set_shield(shield);
     }
@@ -187,6 +310,17 @@ impl CancelScope {
     /// # Panics
     ///
     /// Panics when polled if the scope was already entered: a scope runs one body once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let scope = anyio::CancelScope::new();
+    /// assert_eq!(scope.run(async { "done" }).await, Some("done"));
+    /// let expired = anyio::CancelScope::with_deadline(anyio::current_time());
+    /// assert_eq!(expired.run(anyio::sleep(10)).await, None);
+    /// # });
+    /// ```
     pub fn run<F: Future>(&self, body: F) -> CancelScopeRun<F> {
         CancelScopeRun::new(self.state.clone(), body, None)
     }
@@ -250,6 +384,20 @@ pin_project! {
     /// # Cancel safety
     ///
     /// As for [`CancelScope::run`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let scope = anyio::CancelScope::new();
+    /// let run: anyio::CancelScopeRun<_> = scope.run(async {
+    ///     anyio::sleep(0.001).await;
+    ///     4
+    /// });
+    /// scope.cancel(); // before the first poll: the body ends at its first checkpoint
+    /// assert_eq!(run.await, None);
+    /// # });
+    /// ```
     #[must_use = "futures do nothing unless awaited"]
     pub struct CancelScopeRun<F> {
         // `None` before the first poll of a `new_after` wrapper, and once finished (the

@@ -98,12 +98,40 @@ pub struct Builder {
 impl Builder {
     /// The number of background threads serving `spawn`ed tasks (default: the available
     /// parallelism). With 0, every task runs on the thread calling `block_on`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = anyio::Runtime::builder().worker_threads(0).build().unwrap();
+    /// let caller = std::thread::current().id();
+    /// runtime.block_on(async {
+    ///     anyio::task_group!(|tg| {
+    ///         tg.spawn(async move { assert_eq!(std::thread::current().id(), caller) });
+    ///     })
+    ///     .unwrap();
+    /// });
+    /// ```
     pub fn worker_threads(mut self, threads: usize) -> Builder {
         self.worker_threads = Some(threads);
         self
     }
 
     /// The name of the worker threads (default `anyio-worker`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = anyio::Runtime::builder().worker_threads(1).thread_name("db-pool");
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// builder.build().unwrap().block_on(async {
+    ///     anyio::task_group!(|tg| {
+    ///         tg.spawn(async move { tx.send(std::thread::current().name().map(String::from)) });
+    ///         // Blocks this thread (only to show the name), so the worker runs the task.
+    ///         assert!(rx.recv().unwrap().unwrap().starts_with("db-pool"));
+    ///     })
+    ///     .unwrap();
+    /// });
+    /// ```
     pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
         self.thread_name = name.into();
         self
@@ -114,6 +142,16 @@ impl Builder {
     /// # Errors
     ///
     /// An [`ErrorKind::Io`](crate::ErrorKind::Io) error if a thread cannot be started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// fn main() -> anyio::Result<()> {
+    ///     let runtime = anyio::Runtime::builder().worker_threads(2).build()?;
+    ///     assert_eq!(runtime.block_on(async { 6 * 7 }), 42);
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn build(self) -> Result<Runtime> {
         let threads = self.worker_threads.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
@@ -159,11 +197,27 @@ impl Runtime {
     /// # Errors
     ///
     /// As for [`Builder::build`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = anyio::Runtime::new().unwrap();
+    /// assert_eq!(runtime.block_on(async { 1 + 1 }), 2);
+    /// assert_eq!(runtime.block_on(async { "again" }), "again"); // one runtime, many futures
+    /// ```
     pub fn new() -> Result<Runtime> {
         Runtime::builder().build()
     }
 
     /// A builder to configure a runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = anyio::Runtime::builder().worker_threads(1).build().unwrap();
+    /// let value = runtime.block_on(anyio::fail_after(1, async { 5 }));
+    /// assert_eq!(value.unwrap(), 5);
+    /// ```
     pub fn builder() -> Builder {
         Builder {
             worker_threads: None,
@@ -178,6 +232,20 @@ impl Runtime {
     ///
     /// Panics if called from inside a running anyio runtime (await the future there
     /// instead), and resumes any panic of `future`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    ///
+    /// let runtime = anyio::Runtime::new().unwrap();
+    /// let shared = Rc::new(5); // not `Send`: fine for the main task
+    /// let doubled = runtime.block_on(async move {
+    ///     anyio::sleep(0.001).await;
+    ///     *shared * 2
+    /// });
+    /// assert_eq!(doubled, 10);
+    /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         assert!(

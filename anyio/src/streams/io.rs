@@ -275,21 +275,63 @@ pub struct FuturesIoStream<T> {
 
 impl<T> FuturesIoStream<T> {
     /// Wraps `inner`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::abc::{ByteReceiveStream, ByteSendStream};
+    /// use anyio::streams::io::FuturesIoStream;
+    /// use futures_lite::io::Cursor;
+    ///
+    /// # anyio::run(async {
+    /// let mut stream = FuturesIoStream::new(Cursor::new(Vec::new()));
+    /// stream.send(b"hello").await?;
+    /// assert_eq!(stream.get_ref().get_ref(), b"hello");
+    /// stream.get_mut().set_position(0); // read back from the start
+    /// assert_eq!(stream.receive(64).await?, b"hello");
+    /// assert_eq!(stream.into_inner().position(), 5);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn new(inner: T) -> Self {
         FuturesIoStream { inner }
     }
 
     /// The wrapped reader and writer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use anyio::streams::io::FuturesIoStream;
+    /// let stream = FuturesIoStream::new(futures_lite::io::Cursor::new(b"abc".to_vec()));
+    /// assert_eq!(stream.get_ref().get_ref(), b"abc");
+    /// ```
     pub fn get_ref(&self) -> &T {
         &self.inner
     }
 
     /// The wrapped reader and writer, mutably.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use anyio::streams::io::FuturesIoStream;
+    /// let mut stream = FuturesIoStream::new(futures_lite::io::Cursor::new(b"abc".to_vec()));
+    /// stream.get_mut().set_position(2);
+    /// assert_eq!(stream.get_ref().position(), 2);
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         &mut self.inner
     }
 
     /// Unwraps the reader and writer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use anyio::streams::io::FuturesIoStream;
+    /// let stream = FuturesIoStream::new(futures_lite::io::Cursor::new(b"abc".to_vec()));
+    /// assert_eq!(stream.into_inner().into_inner(), b"abc");
+    /// ```
     pub fn into_inner(self) -> T {
         self.inner
     }

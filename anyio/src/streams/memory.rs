@@ -1153,6 +1153,23 @@ impl<T> Drop for MemoryReceive<'_, T> {
 /// # Cancel safety
 ///
 /// As for [`MemoryObjectReceiveStream::next`].
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let (tx, rx) = anyio::create_memory_object_stream::<u32>(4);
+/// for n in 1..=3 {
+///     tx.send_nowait(n).unwrap();
+/// }
+/// drop(tx); // the stream ends once the buffered items are read
+/// let mut sum = 0;
+/// while let Some(n) = rx.next().await {
+///     sum += n;
+/// }
+/// assert_eq!(sum, 6);
+/// # });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
 pub struct MemoryNext<'a, T> {

@@ -214,6 +214,19 @@ pin_project! {
     /// # Cancel safety
     ///
     /// As for [`Event::cancel_on_set`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let stop = anyio::Event::new();
+    /// stop.set(); // already set: the body ends at its first checkpoint
+    /// let run: anyio::CancelOnSet<'_, _> = stop.cancel_on_set(anyio::sleep_forever());
+    /// assert_eq!(run.await, None);
+    /// let unset = anyio::Event::new();
+    /// assert_eq!(unset.cancel_on_set(async { 7 }).await, Some(7));
+    /// # });
+    /// ```
     #[must_use = "futures do nothing unless awaited"]
     pub struct CancelOnSet<'a, F> {
         watch: EventWait<'a>,

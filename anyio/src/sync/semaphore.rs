@@ -70,6 +70,15 @@ pub struct SemaphoreStatistics {
 impl Semaphore {
     /// The largest value a semaphore can hold (`usize::MAX / 2`: one bit of the counter
     /// marks a non-empty wait queue).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::Semaphore;
+    ///
+    /// assert!(Semaphore::with_max_value(0, Semaphore::MAX_VALUE).is_ok());
+    /// assert!(Semaphore::with_max_value(0, Semaphore::MAX_VALUE + 1).is_err());
+    /// ```
     pub const MAX_VALUE: usize = usize::MAX >> 1;
 
     /// A semaphore with `initial_value` free slots and no maximum other than

@@ -171,6 +171,22 @@ impl fmt::Debug for TaskGroup<'_> {
 
 impl<'env> TaskGroup<'env> {
     /// Creates a group; nothing runs until [`run`](TaskGroup::run) is awaited.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let group = anyio::TaskGroup::new();
+    /// let tg = &group;
+    /// let result = group
+    ///     .run(async {
+    ///         tg.start_soon(anyio::sleep(0.001));
+    ///         anyio::Result::Ok(5)
+    ///     })
+    ///     .await;
+    /// assert_eq!(result.unwrap(), Some(5));
+    /// # });
+    /// ```
     pub fn new() -> TaskGroup<'env> {
         TaskGroup {
             shared: Arc::new(GroupShared {
@@ -193,6 +209,22 @@ impl<'env> TaskGroup<'env> {
     }
 
     /// The group's cancel scope: cancelling it cancels the body and every child.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # anyio::run(async {
+    /// let result = anyio::task_group!(|tg| {
+    ///     let deadline = anyio::current_time() + Duration::from_millis(1);
+    ///     tg.cancel_scope().set_deadline(Some(deadline));
+    ///     tg.start_soon(anyio::sleep_forever()); // ended by the group's deadline too
+    ///     anyio::sleep_forever().await;
+    /// });
+    /// assert_eq!(result.unwrap(), None); // the group's own scope cancelled the body
+    /// # });
+    /// ```
     pub fn cancel_scope(&self) -> CancelScope {
         CancelScope {
             state: self.shared.scope.clone(),
@@ -201,6 +233,21 @@ impl<'env> TaskGroup<'env> {
 
     /// Cancels the group: the body and every child end at their next checkpoint.
     /// Shorthand for `self.cancel_scope().cancel()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let result = anyio::task_group!(|tg| {
+    ///     tg.start_soon(anyio::sleep_forever());
+    ///     tg.start_soon(async move {
+    ///         anyio::sleep(0.001).await;
+    ///         tg.cancel(); // ends the sleep_forever sibling
+    ///     });
+    /// });
+    /// assert!(result.is_ok()); // a cancellation is not a failure
+    /// # });
+    /// ```
     pub fn cancel(&self) {
         self.shared.scope.cancel(CancelOrigin::Explicit, None);
     }
@@ -245,6 +292,19 @@ impl<'env> TaskGroup<'env> {
     /// # Panics
     ///
     /// Panics if the group has already finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// anyio::task_group!(|tg| {
+    ///     tg.start_soon_named("heartbeat", async {
+    ///         assert_eq!(anyio::get_current_task().name, "heartbeat");
+    ///     });
+    /// })
+    /// .unwrap();
+    /// # });
+    /// ```
     #[track_caller]
     pub fn start_soon_named<F>(&self, name: impl Into<Cow<'static, str>>, future: F)
     where
@@ -262,6 +322,19 @@ impl<'env> TaskGroup<'env> {
     /// # Errors
     ///
     /// [`ErrorKind::ClosedResource`] if the group has already finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// anyio::task_group!(|tg| {
+    ///     tg.try_start_soon_named("worker-1", async {
+    ///         assert_eq!(anyio::get_current_task().name, "worker-1");
+    ///     })?;
+    ///     anyio::Result::Ok(())
+    /// })?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn try_start_soon_named<F>(
         &self,
         name: impl Into<Cow<'static, str>>,
@@ -280,6 +353,18 @@ impl<'env> TaskGroup<'env> {
     /// # Errors
     ///
     /// [`ErrorKind::ClosedResource`] if the group has already finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let group = anyio::TaskGroup::new();
+    /// let tg = &group;
+    /// group.run(async { tg.try_start_soon(anyio::sleep(0.001)) }).await?;
+    /// let late = group.try_start_soon(async {}).unwrap_err(); // the group has ended
+    /// assert_eq!(late.kind(), anyio::ErrorKind::ClosedResource);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn try_start_soon<F>(&self, future: F) -> Result<()>
     where
         F: Future + Send + 'env,
@@ -340,6 +425,19 @@ impl<'env> TaskGroup<'env> {
     /// # Panics
     ///
     /// Panics if the group has already finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// anyio::task_group!(|tg| {
+    ///     let fetch = tg.create_task_named("fetch", async { anyio::Result::Ok(200) });
+    ///     assert_eq!(fetch.name(), "fetch");
+    ///     assert_eq!(fetch.await.unwrap(), 200);
+    /// })
+    /// .unwrap();
+    /// # });
+    /// ```
     #[track_caller]
     pub fn create_task_named<F>(
         &self,
@@ -406,6 +504,19 @@ impl<'env> TaskGroup<'env> {
     /// # Panics
     ///
     /// As for [`spawn`](TaskGroup::spawn).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// anyio::task_group!(|tg| {
+    ///     tg.spawn_named("hasher", async {
+    ///         assert_eq!(anyio::get_current_task().name, "hasher");
+    ///     });
+    /// })
+    /// .unwrap();
+    /// # });
+    /// ```
     #[track_caller]
     pub fn spawn_named<F>(&self, name: impl Into<Cow<'static, str>>, future: F)
     where
@@ -422,6 +533,19 @@ impl<'env> TaskGroup<'env> {
     /// # Errors
     ///
     /// As for [`try_spawn_named`](TaskGroup::try_spawn_named).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let outside = anyio::TaskGroup::new().try_spawn(async {}); // no runtime here
+    /// assert_eq!(outside.unwrap_err().kind(), anyio::ErrorKind::Other);
+    /// # anyio::run(async {
+    /// anyio::task_group!(|tg| {
+    ///     tg.try_spawn(anyio::sleep(0.001))?;
+    ///     anyio::Result::Ok(())
+    /// })?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn try_spawn<F>(&self, future: F) -> Result<()>
     where
         F: Future + Send + 'static,
@@ -437,6 +561,17 @@ impl<'env> TaskGroup<'env> {
     ///
     /// [`ErrorKind::ClosedResource`] if the group has already finished;
     /// [`ErrorKind::Other`] outside an anyio runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let group = anyio::TaskGroup::new();
+    /// group.run(async {}).await?;
+    /// let late = group.try_spawn_named("late", async {}).unwrap_err(); // the group has ended
+    /// assert_eq!(late.kind(), anyio::ErrorKind::ClosedResource);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn try_spawn_named<F>(&self, name: impl Into<Cow<'static, str>>, future: F) -> Result<()>
     where
         F: Future + Send + 'static,
@@ -543,6 +678,23 @@ impl<'env> TaskGroup<'env> {
     /// # Cancel safety
     ///
     /// As for [`start`](TaskGroup::start).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// anyio::task_group!(|tg| {
+    ///     let name = tg
+    ///         .start_named("listener", |status| async move {
+    ///             status.started(anyio::get_current_task().name);
+    ///             anyio::sleep(0.001).await;
+    ///         })
+    ///         .await?;
+    ///     assert_eq!(name, "listener");
+    ///     anyio::Result::Ok(())
+    /// })?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn start_named<V, F, Fut>(
         &self,
         name: impl Into<Cow<'static, str>>,
@@ -631,6 +783,24 @@ impl<'env> TaskGroup<'env> {
     /// # Cancel safety
     ///
     /// As for [`start`](TaskGroup::start).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// anyio::task_group!(|tg| {
+    ///     let (greeting, task) = tg
+    ///         .start_named_with_handle("greeter", |status| async move {
+    ///             status.started("hello");
+    ///             anyio::Result::Ok(42)
+    ///         })
+    ///         .await?;
+    ///     assert_eq!((greeting, task.name()), ("hello", "greeter"));
+    ///     assert_eq!(task.await?, 42);
+    ///     anyio::Result::Ok(())
+    /// })?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn start_named_with_handle<V, F, Fut>(
         &self,
         name: impl Into<Cow<'static, str>>,
@@ -720,6 +890,22 @@ impl<'env> TaskGroup<'env> {
     ///
     /// Panics when polled if the group was already run: a group runs once. Resumes the
     /// panic of a child or of the body once every other child has ended.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let group = anyio::TaskGroup::new();
+    /// let tg = &group;
+    /// let result = group
+    ///     .run(async {
+    ///         tg.start_soon(async { Err::<(), _>("child failed") });
+    ///         anyio::sleep_forever().await; // cancelled by the child's failure
+    ///     })
+    ///     .await;
+    /// assert_eq!(result.unwrap_err().message(), "child failed");
+    /// # });
+    /// ```
     pub fn run<F>(&self, body: F) -> TaskGroupRun<'_, 'env, F>
     where
         F: Future,

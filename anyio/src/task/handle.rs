@@ -161,11 +161,45 @@ impl<T> TaskHandle<T> {
     /// The task's name: the one given to
     /// [`create_task_named`](crate::TaskGroup::create_task_named), or else the path of
     /// the function that made its future (see [`TaskInfo::name`](crate::TaskInfo::name)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// async fn download() -> anyio::Result<u32> {
+    ///     Ok(3)
+    /// }
+    ///
+    /// # anyio::run(async {
+    /// anyio::task_group!(|tg| {
+    ///     assert_eq!(tg.create_task_named("fetch", download()).name(), "fetch");
+    ///     assert!(tg.create_task(download()).name().ends_with("download"));
+    /// })
+    /// .unwrap();
+    /// # });
+    /// ```
     pub fn name(&self) -> &str {
         &self.shared.name
     }
 
     /// The task's state now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TaskState;
+    ///
+    /// # anyio::run(async {
+    /// anyio::task_group!(|tg| {
+    ///     let task = tg.create_task(anyio::sleep_forever());
+    ///     assert_eq!(task.status(), TaskState::Pending);
+    ///     task.cancel();
+    ///     assert_eq!(task.status(), TaskState::Cancelling);
+    ///     task.wait().await;
+    ///     assert_eq!(task.status(), TaskState::Cancelled);
+    /// })
+    /// .unwrap();
+    /// # });
+    /// ```
     pub fn status(&self) -> TaskState {
         match lock(&self.shared.state).outcome {
             Outcome::Running if self.shared.cancel_requested.load(Ordering::Acquire) => {
@@ -181,12 +215,41 @@ impl<T> TaskHandle<T> {
     /// Cancels this task alone (its own cancel scope): it ends at its next checkpoint,
     /// as [`TaskState::Cancelled`]; the group goes on. A task cancelled before it first
     /// ran still runs up to its first checkpoint. Does nothing once the task has ended.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// anyio::task_group!(|tg| {
+    ///     let stuck = tg.create_task(anyio::sleep_forever());
+    ///     let other = tg.create_task(async { anyio::Result::Ok("unaffected") });
+    ///     stuck.cancel(); // the rest of the group goes on
+    ///     assert_eq!(stuck.await.unwrap_err().kind(), anyio::ErrorKind::Cancelled);
+    ///     assert_eq!(other.await.unwrap(), "unaffected");
+    /// })
+    /// .unwrap();
+    /// # });
+    /// ```
     pub fn cancel(&self) {
         self.shared.cancel_requested.store(true, Ordering::Release);
         self.shared.scope.cancel();
     }
 
     /// Waits until the task has ended, however it ended (never fails).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// anyio::task_group!(|tg| {
+    ///     let task = tg.create_task(async { anyio::Result::Ok(1) });
+    ///     task.wait().await; // does not take the value
+    ///     assert_eq!(task.status(), anyio::TaskState::Finished);
+    ///     assert_eq!(task.await.unwrap(), 1);
+    /// })
+    /// .unwrap();
+    /// # });
+    /// ```
     ///
     /// # Cancel safety
     ///
@@ -197,6 +260,22 @@ impl<T> TaskHandle<T> {
 }
 
 /// The future of [`TaskHandle::wait`].
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// anyio::task_group!(|tg| {
+///     let task = tg.create_task(anyio::sleep_forever());
+///     let waiting: anyio::TaskWait<'_, ()> = task.wait();
+///     assert_eq!(anyio::move_on_after(0.001, waiting).await, None); // gave up waiting
+///     task.cancel();
+///     task.wait().await; // and waited again
+///     assert_eq!(task.status(), anyio::TaskState::Cancelled);
+/// })
+/// .unwrap();
+/// # });
+/// ```
 ///
 /// # Cancel safety
 ///
@@ -223,6 +302,21 @@ impl<T> Future for TaskWait<'_, T> {
 }
 
 /// The future of awaiting a [`TaskHandle`].
+///
+/// # Examples
+///
+/// ```
+/// use std::future::IntoFuture;
+///
+/// # anyio::run(async {
+/// anyio::task_group!(|tg| {
+///     let task = tg.create_task(async { anyio::Result::Ok("value") });
+///     let join: anyio::TaskJoin<&str> = task.into_future();
+///     assert_eq!(join.await.unwrap(), "value");
+/// })
+/// .unwrap();
+/// # });
+/// ```
 ///
 /// # Cancel safety
 ///

@@ -139,6 +139,19 @@ where
 /// The builder of [`amap`]: await it to run.
 ///
 /// `'a` is the lifetime of what the calls borrow (the future it becomes is boxed).
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let prefix = &String::from("item-"); // borrowed by every call
+/// let names: anyio::AMap<'_, _, _> = anyio::amap(
+///     move |n: u32| async move { anyio::Result::Ok(format!("{prefix}{n}")) },
+///     1..=2,
+/// );
+/// assert_eq!(names.await.unwrap(), ["item-1", "item-2"]);
+/// # });
+/// ```
 #[must_use = "amap does nothing unless awaited"]
 pub struct AMap<'a, Func, I> {
     func: Func,
@@ -159,6 +172,23 @@ impl<Func, I> AMap<'_, Func, I> {
     /// # Panics
     ///
     /// Panics if `n` is 0 (nothing could ever run).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// # anyio::run(async {
+    /// let (running, most) = (&AtomicUsize::new(0), &AtomicUsize::new(0));
+    /// let call = move |_: u32| async move {
+    ///     most.fetch_max(running.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+    ///     anyio::sleep(0.001).await;
+    ///     running.fetch_sub(1, Ordering::SeqCst);
+    /// };
+    /// anyio::amap(call, 0..6).limit(2).await.unwrap();
+    /// assert_eq!(most.load(Ordering::SeqCst), 2);
+    /// # });
+    /// ```
     #[track_caller]
     pub fn limit(mut self, n: usize) -> Self {
         assert!(
@@ -350,6 +380,22 @@ where
 }
 
 /// The stream of [`as_completed`].
+///
+/// # Examples
+///
+/// ```
+/// use futures_lite::StreamExt;
+///
+/// # anyio::run(async {
+/// let answered = &anyio::Event::new();
+/// let stream = anyio::as_completed(["question", "answer"].map(|role| async move {
+///     if role == "answer" { answered.set() } else { answered.wait().await }
+///     anyio::Result::Ok(role)
+/// }));
+/// let order: Vec<&str> = stream.try_collect().await?; // also a `Stream`
+/// assert_eq!(order, ["answer", "question"]);
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct AsCompleted<'a, T> {
     /// The group's run; `None` once it has ended.
@@ -372,6 +418,19 @@ impl<T> std::fmt::Debug for AsCompleted<'_, T> {
 impl<T> AsCompleted<'_, T> {
     /// The next value to finish, or the group's failure; `None` once every future has
     /// been yielded (or after the failure).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let mut values = anyio::as_completed([async { anyio::Result::Ok(7) }]);
+    /// assert_eq!(values.next().await.unwrap().unwrap(), 7);
+    /// assert!(values.next().await.is_none()); // every future has been yielded
+    /// let mut failing = anyio::as_completed([async { Err::<(), _>("no route") }]);
+    /// assert_eq!(failing.next().await.unwrap().unwrap_err().message(), "no route");
+    /// assert!(failing.next().await.is_none());
+    /// # });
+    /// ```
     ///
     /// # Cancel safety
     ///

@@ -132,6 +132,22 @@ const QUIET_ROUNDS: u32 = 3;
 /// # Cancel safety
 ///
 /// As for [`wait_all_tasks_blocked`].
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let event = anyio::Event::new();
+/// anyio::task_group!(|tg| {
+///     tg.start_soon(event.wait());
+///     let settled: anyio::WaitAllTasksBlocked = anyio::wait_all_tasks_blocked();
+///     settled.await; // the child is now parked in `wait`
+///     assert_eq!(event.statistics().tasks_waiting, 1);
+///     event.set();
+/// })
+/// .unwrap();
+/// # });
+/// ```
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct WaitAllTasksBlocked {

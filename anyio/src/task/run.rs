@@ -33,6 +33,20 @@ pin_project! {
     /// # Cancel safety
     ///
     /// As for [`TaskGroup::run`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let group = anyio::TaskGroup::new();
+    /// let tg = &group;
+    /// let run: anyio::TaskGroupRun<'_, '_, _> = group.run(async {
+    ///     let half = tg.create_task(async { anyio::Result::Ok(21) });
+    ///     anyio::Result::Ok(half.await? * 2)
+    /// });
+    /// assert_eq!(run.await.unwrap(), Some(42));
+    /// # });
+    /// ```
     #[must_use = "futures do nothing unless awaited"]
     pub struct TaskGroupRun<'g, 'env, F>
     where

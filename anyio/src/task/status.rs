@@ -56,6 +56,25 @@ impl<V> fmt::Debug for TaskStatus<V> {
 
 impl<V> TaskStatus<V> {
     /// Reports readiness: the waiting `start` call returns `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    ///
+    /// # anyio::run(async {
+    /// let served = &AtomicBool::new(false);
+    /// anyio::task_group!(|tg| {
+    ///     let greeting = tg.start(|status| async move {
+    ///         status.started("ready"); // `start` returns "ready"...
+    ///         anyio::sleep(0.001).await;
+    ///         served.store(true, SeqCst); // ...and the child goes on
+    ///     });
+    ///     assert_eq!(greeting.await.unwrap(), "ready");
+    /// })?;
+    /// assert!(served.load(SeqCst));
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn started(self, value: V) {
         if let Some(node) = self.handshake.node.get() {
             // From now on the child belongs to the group: its parent is the group's host.
