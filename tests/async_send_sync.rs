@@ -62,6 +62,10 @@ assert_value!(TaskHandle<u32>: Send & Sync & Unpin);
 assert_value!(TaskJoin<u32>: Send & Sync & Unpin);
 assert_value!(TaskWait<'static, u32>: Send & Sync & Unpin);
 assert_value!(TaskState: Send & Sync & Unpin);
+assert_value!(anyio::net::TcpStream: Send & Sync & Unpin);
+assert_value!(anyio::net::TcpListener: Send & Sync & Unpin);
+assert_value!(anyio::net::ConnectTcp: Send & Sync & Unpin);
+assert_value!(anyio::net::CreateTcpListener: Send & Sync & Unpin);
 assert_value!(FuturesIoStream<futures_lite::io::Cursor<Vec<u8>>>: Send & Sync & Unpin);
 assert_value!(WaitAllTasksBlocked: Send & Sync & Unpin);
 

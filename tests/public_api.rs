@@ -15,7 +15,7 @@ use anyio::{
     TypedAttribute, TypedAttributeProvider, TypedAttributes, WaitAllTasksBlocked, WithCleanup,
     amap, create_memory_object_stream, create_unbounded_memory_object_stream,
     current_effective_deadline, current_time, fail_after, fail_after_with_reason, fail_at, gather,
-    get_current_task, get_running_tasks, main, move_on_after, move_on_at, run, sleep,
+    get_current_task, get_running_tasks, getaddrinfo, main, move_on_after, move_on_at, run, sleep,
     sleep_forever, sleep_until, task_group, test, wait_all_tasks_blocked, with_cleanup,
 };
 // Namespaces AnyIO users already type.
@@ -25,6 +25,11 @@ use anyio::abc::{
 };
 use anyio::lowlevel::{
     Checkpoint, cancel_shielded_checkpoint, checkpoint, checkpoint_if_cancelled, is_cancelled,
+};
+use anyio::net::{
+    AddressFamily, ConnectTcp, CreateTcpListener, Family, GetAddrInfo, LocalAddress, LocalPort,
+    RawSocket, RemoteAddress, RemotePort, SocketAddress, TcpListener, TcpStream, ToHost,
+    connect_tcp as _, create_tcp_listener as _, getaddrinfo as _,
 };
 use anyio::streams::buffered::{BufferedByteReceiveStream, BufferedByteStream};
 use anyio::streams::file::{FileDescriptor, FilePath, FileReadStream, FileWriteStream, SeekFrom};

@@ -59,15 +59,18 @@
 //! - Cancellation: [`CancelScope`], [`move_on_after`](fn@move_on_after),
 //!   [`fail_after`](fn@fail_after), [`current_effective_deadline`], [`with_cleanup`],
 //!   [`lowlevel`] checkpoints; macros [`fail_after!`], [`move_on_after!`].
-//! - Tasks: [`TaskGroup`], [`task_group!`], [`TaskStatus`], [`get_current_task`],
-//!   [`get_running_tasks`], [`wait_all_tasks_blocked`].
+//! - Tasks: [`TaskGroup`], [`task_group!`], [`TaskStatus`], [`TaskHandle`],
+//!   [`get_current_task`], [`get_running_tasks`], [`wait_all_tasks_blocked`]; result
+//!   helpers [`gather`], [`gather!`], [`amap`], [`as_completed`].
 //! - Synchronization: [`Event`], [`Lock`], [`Condition`], [`Semaphore`],
 //!   [`CapacityLimiter`], [`ResourceGuard`] (fair, cancel-safe, usable in `static`s).
 //! - Memory object streams: [`create_memory_object_stream`] (bounded, rendezvous or
 //!   unbounded channels that never lose an item to cancellation).
 //! - Streams: the traits in [`abc`], typed attributes ([`TypedAttribute`],
 //!   [`TypedAttributeProvider`]), and the wrappers in [`streams`] (buffered, text,
-//!   stapled, file, `MultiListener`, a `futures-io` adapter).
+//!   stapled, file, `MultiListener`, `futures-io` adapters both ways).
+//! - Networking ([`net`]): [`connect_tcp`] (Happy Eyeballs), [`create_tcp_listener`],
+//!   [`getaddrinfo`].
 //! - Errors: [`Error`], [`ErrorKind`], [`Result`].
 
 #![forbid(unsafe_code)]
@@ -80,6 +83,7 @@ mod cancel;
 mod error;
 pub mod lowlevel;
 mod macros;
+pub mod net;
 mod runtime;
 pub mod streams;
 mod sync;
@@ -92,6 +96,7 @@ pub use cancel::{
     fail_after, fail_after_with_reason, fail_at, move_on_after, move_on_at, with_cleanup,
 };
 pub use error::{BoxError, Error, ErrorKind, Result};
+pub use net::{connect_tcp, create_tcp_listener, getaddrinfo};
 pub use runtime::{Builder, Runtime, run};
 pub use streams::memory::{
     MemoryObjectReceiveStream, MemoryObjectSendStream, MemoryObjectStreamStatistics, SendError,

@@ -1,0 +1,770 @@
+//! TCP: `connect_tcp` (Happy Eyeballs, RFC 8305), `create_tcp_listener`, and the
+//! `TcpStream` and `TcpListener` they give.
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::AsRawFd;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use async_io::Async;
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+use crate::abc::{AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, Listener};
+use crate::base::duration::IntoDuration;
+use crate::base::lock::lock;
+use crate::error::{Error, ErrorKind, Result};
+use crate::net::attributes::ip_socket_attributes;
+use crate::net::{AddressFamily, ToHost, getaddrinfo};
+use crate::sync::Event;
+use crate::typed_attr::{TypedAttributeProvider, TypedAttributes};
+
+/// Happy Eyeballs' default delay before the next attempt starts (RFC 8305 suggests 250 ms).
+const DEFAULT_HAPPY_EYEBALLS_DELAY: Duration = Duration::from_millis(250);
+
+/// Connects to `host` at `port` over TCP, racing its addresses (Happy Eyeballs, RFC 8305):
+/// the host is resolved once, its addresses are tried in turn alternating IPv6 and IPv4
+/// (IPv6 first), each next attempt starts after [`happy_eyeballs_delay`](ConnectTcp::happy_eyeballs_delay)
+/// or as soon as the previous one failed, the first connection wins and every other
+/// attempt is cancelled and its socket closed. Await it, or set options first.
+///
+/// The stream has `TCP_NODELAY` set, as in AnyIO.
+///
+/// # Errors
+///
+/// When every attempt failed, one error that lists every address tried and why (its
+/// kind is the first failure's); an error naming the host when it cannot be resolved.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::{ByteReceiveStream, ByteSendStream, Listener};
+///
+/// # anyio::run(async {
+/// let mut listener = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+/// let port = anyio::TypedAttributeProvider::extra::<anyio::net::LocalPort>(&listener)?;
+/// let mut client = anyio::connect_tcp("127.0.0.1", port).await?;
+/// let mut server = listener.accept().await?;
+/// client.send(b"ping").await?;
+/// assert_eq!(server.receive(64).await?, b"ping");
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
+///
+/// # Cancel safety
+///
+/// Cancelled or dropped, every attempt in progress is dropped and its socket closed.
+pub fn connect_tcp(host: impl ToHost, port: u16) -> ConnectTcp {
+    ConnectTcp {
+        host: host.to_host(),
+        port,
+        local_host: None,
+        local_port: 0,
+        happy_eyeballs_delay: DEFAULT_HAPPY_EYEBALLS_DELAY,
+    }
+}
+
+/// The builder of [`connect_tcp`]: await it to connect.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let listener = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+/// let port = anyio::TypedAttributeProvider::extra::<anyio::net::LocalPort>(&listener)?;
+/// let client = anyio::connect_tcp("localhost", port)
+///     .happy_eyeballs_delay(0.05)
+///     .local_host("127.0.0.1")
+///     .await?;
+/// let remote = anyio::TypedAttributeProvider::extra::<anyio::net::RemotePort>(&client)?;
+/// assert_eq!(remote, port);
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "connect_tcp does nothing unless awaited"]
+pub struct ConnectTcp {
+    host: String,
+    port: u16,
+    local_host: Option<String>,
+    local_port: u16,
+    happy_eyeballs_delay: Duration,
+}
+
+impl ConnectTcp {
+    /// Binds the connecting socket to this local address first (an IP address or a name
+    /// that resolves to one). Only addresses of the same family are then tried.
+    pub fn local_host(mut self, host: impl ToHost) -> Self {
+        self.local_host = Some(host.to_host());
+        self
+    }
+
+    /// Binds the connecting socket to this local port first (0: any).
+    pub fn local_port(mut self, port: u16) -> Self {
+        self.local_port = port;
+        self
+    }
+
+    /// How long an attempt runs alone before the next one starts (default 0.25 s; plain
+    /// numbers are seconds).
+    pub fn happy_eyeballs_delay(mut self, delay: impl IntoDuration) -> Self {
+        self.happy_eyeballs_delay = delay.into_duration();
+        self
+    }
+}
+
+impl IntoFuture for ConnectTcp {
+    type Output = Result<TcpStream>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<TcpStream>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.connect())
+    }
+}
+
+impl ConnectTcp {
+    async fn connect(self) -> Result<TcpStream> {
+        // A local port alone is bound per attempt, in the attempt's family.
+        let local = match &self.local_host {
+            Some(host) => Some(getaddrinfo(host.as_str(), self.local_port).await?[0]),
+            None => None,
+        };
+        let family = local.map_or(AddressFamily::Unspecified, |l| AddressFamily::of(&l));
+        let addresses = getaddrinfo(self.host.as_str(), self.port)
+            .family(family)
+            .await?;
+        let attempts = interleave_families(addresses);
+        let stream = happy_eyeballs(&attempts, local, self.local_port, self.happy_eyeballs_delay)
+            .await
+            .map_err(|failures| {
+                let details: Vec<String> = failures
+                    .iter()
+                    .map(|(address, error)| format!("{address}: {error}"))
+                    .collect();
+                let kind = failures
+                    .first()
+                    .map_or(ErrorKind::Other, |(_, error)| ErrorKind::Io(error.kind()));
+                Error::new(
+                    kind,
+                    format!(
+                        "could not connect to {}:{} (tried {}): {}",
+                        self.host,
+                        self.port,
+                        failures.len(),
+                        details.join("; ")
+                    ),
+                )
+            })?;
+        TcpStream::from_async(stream)
+    }
+}
+
+/// The addresses in the order RFC 8305 tries them: alternating families, starting with
+/// the family of the first address (the resolver's preference; IPv6 on a dual-stack host).
+fn interleave_families(addresses: Vec<SocketAddr>) -> Vec<SocketAddr> {
+    let first_is_v6 = addresses.first().is_some_and(SocketAddr::is_ipv6);
+    let (mut preferred, mut other): (Vec<_>, Vec<_>) = addresses
+        .into_iter()
+        .partition(|address| address.is_ipv6() == first_is_v6);
+    preferred.reverse();
+    other.reverse();
+    let mut ordered = Vec::with_capacity(preferred.len() + other.len());
+    loop {
+        match (preferred.pop(), other.pop()) {
+            (None, None) => return ordered,
+            (a, b) => ordered.extend(a.into_iter().chain(b)),
+        }
+    }
+}
+
+/// Races connection attempts to `addresses` in order, each after the previous one failed
+/// or ran `delay` alone. The first connection wins; the others are dropped (closing their
+/// sockets). With none, every attempt's failure.
+async fn happy_eyeballs(
+    addresses: &[SocketAddr],
+    local: Option<SocketAddr>,
+    local_port: u16,
+    delay: Duration,
+) -> std::result::Result<Async<std::net::TcpStream>, Vec<(SocketAddr, io::Error)>> {
+    let winner: Mutex<Option<Async<std::net::TcpStream>>> = Mutex::new(None);
+    let failures: Mutex<Vec<(SocketAddr, io::Error)>> = Mutex::new(Vec::new());
+    // Set when attempt `i` has failed: the next one need not wait for the delay.
+    let failed: Vec<Event> = addresses.iter().map(|_| Event::new()).collect();
+    let group = crate::TaskGroup::new();
+    let tg = &group;
+    let (winner_ref, failures_ref, failed_ref) = (&winner, &failures, &failed);
+    let _ = group
+        .run(async move {
+            for (&address, failed) in addresses.iter().zip(failed_ref) {
+                tg.start_soon(async move {
+                    match connect_one(address, local, local_port).await {
+                        Ok(stream) => {
+                            let mut winner = lock(winner_ref);
+                            if winner.is_none() {
+                                *winner = Some(stream);
+                                // The others lose: cancelled, their sockets closed.
+                                tg.cancel();
+                            }
+                        }
+                        Err(error) => {
+                            lock(failures_ref).push((address, error));
+                            failed.set();
+                        }
+                    }
+                });
+                // The next attempt starts after the delay, or at once if this one failed.
+                let _ = crate::move_on_after(delay, failed.wait()).await;
+            }
+        })
+        .await;
+    match winner.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        Some(stream) => Ok(stream),
+        None => Err(failures.into_inner().unwrap_or_else(|e| e.into_inner())),
+    }
+}
+
+/// One connection attempt, on a socket bound first to `local` or `local_port` if given.
+async fn connect_one(
+    address: SocketAddr,
+    local: Option<SocketAddr>,
+    local_port: u16,
+) -> io::Result<Async<std::net::TcpStream>> {
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    socket.set_nonblocking(true)?;
+    socket.set_cloexec(true)?;
+    let bind_to = local.or_else(|| {
+        (local_port != 0).then(|| match address {
+            SocketAddr::V4(_) => SocketAddr::from(([0, 0, 0, 0], local_port)),
+            SocketAddr::V6(_) => SocketAddr::from(([0u16; 8], local_port)),
+        })
+    });
+    if let Some(bind_to) = bind_to {
+        socket.bind(&SockAddr::from(bind_to))?;
+    }
+    match socket.connect(&SockAddr::from(address)) {
+        Ok(()) => {}
+        Err(error)
+            if error.raw_os_error() == Some(libc::EINPROGRESS)
+                || error.kind() == io::ErrorKind::WouldBlock => {}
+        Err(error) => return Err(error),
+    }
+    let stream = Async::new(std::net::TcpStream::from(socket))?;
+    // Writable once the connection is made or has failed; the socket says which.
+    stream.writable().await?;
+    if let Some(error) = stream.get_ref().take_error()? {
+        return Err(error);
+    }
+    // Connected for sure only if the peer's address can be read.
+    stream.get_ref().peer_addr()?;
+    Ok(stream)
+}
+
+/// A TCP connection: a [`ByteStream`] (and `futures_io::AsyncRead` / `AsyncWrite`).
+///
+/// Its typed attributes: [`LocalAddress`](crate::net::LocalAddress),
+/// [`RemoteAddress`](crate::net::RemoteAddress), [`LocalPort`](crate::net::LocalPort),
+/// [`RemotePort`](crate::net::RemotePort), [`Family`](crate::net::Family) and
+/// [`RawSocket`](crate::net::RawSocket).
+///
+/// # Cancel safety
+///
+/// `receive` is cancel-safe: cancelled or dropped before it returned, it took no bytes.
+/// A `send` cancelled halfway may have sent part of its bytes.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::{ByteReceiveStream, ByteSendStream, ByteStream, Listener};
+///
+/// # anyio::run(async {
+/// let mut listener = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+/// let port = anyio::TypedAttributeProvider::extra::<anyio::net::LocalPort>(&listener)?;
+/// let mut client = anyio::connect_tcp("127.0.0.1", port).await?;
+/// let mut server = listener.accept().await?;
+/// client.send(b"hello").await?;
+/// client.send_eof().await?;
+/// assert_eq!(server.receive(64).await?, b"hello");
+/// let end = server.receive(64).await.unwrap_err();
+/// assert_eq!(end.kind(), anyio::ErrorKind::EndOfStream);
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
+pub struct TcpStream {
+    /// `None` once closed.
+    inner: Option<Async<std::net::TcpStream>>,
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let stream = self.inner.as_ref().map(Async::get_ref);
+        f.debug_struct("TcpStream")
+            .field("local", &stream.and_then(|s| s.local_addr().ok()))
+            .field("remote", &stream.and_then(|s| s.peer_addr().ok()))
+            .finish()
+    }
+}
+
+impl TcpStream {
+    /// A stream over a connected standard-library socket (made non-blocking here).
+    ///
+    /// # Errors
+    ///
+    /// The error of making it non-blocking or registering it with the reactor.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let std_stream = std::net::TcpStream::connect(listener.local_addr()?)?;
+    /// let stream = anyio::net::TcpStream::from_std(std_stream)?;
+    /// assert!(format!("{stream:?}").contains("127.0.0.1"));
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
+    pub fn from_std(stream: std::net::TcpStream) -> Result<TcpStream> {
+        TcpStream::from_async(Async::new(stream)?)
+    }
+
+    fn from_async(stream: Async<std::net::TcpStream>) -> Result<TcpStream> {
+        stream.get_ref().set_nodelay(true)?;
+        Ok(TcpStream {
+            inner: Some(stream),
+        })
+    }
+
+    /// Sets `TCP_NODELAY` (on by default: small writes go out at once).
+    ///
+    /// # Errors
+    ///
+    /// The system's error, or [`ErrorKind::ClosedResource`] once closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let std_stream = std::net::TcpStream::connect(listener.local_addr()?)?;
+    /// let stream = anyio::net::TcpStream::from_std(std_stream)?;
+    /// stream.set_nodelay(false)?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
+    pub fn set_nodelay(&self, nodelay: bool) -> Result<()> {
+        Ok(self.socket()?.get_ref().set_nodelay(nodelay)?)
+    }
+
+    fn socket(&self) -> Result<&Async<std::net::TcpStream>> {
+        self.inner.as_ref().ok_or_else(closed)
+    }
+}
+
+fn closed() -> Error {
+    Error::new(ErrorKind::ClosedResource, "this TCP stream was closed")
+}
+
+/// A connection reset or broken by the peer is a broken resource, as in AnyIO.
+fn stream_error(error: io::Error) -> Error {
+    match error.kind() {
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => Error::with_source(
+            ErrorKind::BrokenResource,
+            format!("the TCP connection is broken: {error}"),
+            error,
+        ),
+        _ => error.into(),
+    }
+}
+
+impl AsyncResource for TcpStream {
+    async fn aclose(&mut self) -> Result<()> {
+        if let Some(stream) = self.inner.take() {
+            // Dropping the socket closes it; a shutdown first tells the peer at once.
+            let _ = stream.get_ref().shutdown(Shutdown::Both);
+        }
+        Ok(())
+    }
+}
+
+impl TypedAttributeProvider for TcpStream {
+    fn extra_attributes(&self) -> TypedAttributes {
+        match &self.inner {
+            Some(stream) => {
+                let socket = stream.get_ref();
+                ip_socket_attributes(
+                    socket.local_addr().ok(),
+                    socket.peer_addr().ok(),
+                    socket.as_raw_fd(),
+                )
+            }
+            None => TypedAttributes::new(),
+        }
+    }
+}
+
+impl ByteReceiveStream for TcpStream {
+    async fn receive(&mut self, max_bytes: usize) -> Result<Vec<u8>> {
+        crate::abc::check_max_bytes(max_bytes)?;
+        crate::lowlevel::checkpoint_if_cancelled().await;
+        let mut stream = self.socket()?;
+        let mut buffer = vec![0; max_bytes.min(crate::abc::DEFAULT_MAX_BYTES)];
+        let read = stream.read(&mut buffer).await.map_err(stream_error)?;
+        if read == 0 {
+            return Err(Error::new(
+                ErrorKind::EndOfStream,
+                "the peer closed the TCP connection",
+            ));
+        }
+        buffer.truncate(read);
+        Ok(buffer)
+    }
+}
+
+impl ByteSendStream for TcpStream {
+    async fn send(&mut self, data: &[u8]) -> Result<()> {
+        crate::lowlevel::checkpoint_if_cancelled().await;
+        let mut stream = self.socket()?;
+        stream.write_all(data).await.map_err(stream_error)
+    }
+}
+
+impl ByteStream for TcpStream {
+    async fn send_eof(&mut self) -> Result<()> {
+        crate::lowlevel::checkpoint_if_cancelled().await;
+        Ok(self.socket()?.get_ref().shutdown(Shutdown::Write)?)
+    }
+}
+
+impl futures_io::AsyncRead for TcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut().inner.as_mut() {
+            Some(stream) => Pin::new(stream).poll_read(cx, buf),
+            None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        }
+    }
+}
+
+impl futures_io::AsyncWrite for TcpStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut().inner.as_mut() {
+            Some(stream) => Pin::new(stream).poll_write(cx, buf),
+            None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut().inner.as_mut() {
+            Some(stream) => Pin::new(stream).poll_flush(cx),
+            None => Poll::Ready(Ok(())),
+        }
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut().inner.as_mut() {
+            Some(stream) => Pin::new(stream).poll_close(cx),
+            None => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+/// Listens for TCP connections on every address of its local host (for the default, on
+/// all interfaces over IPv4 and IPv6, with one port for both). Await it, or set options
+/// first.
+///
+/// # Errors
+///
+/// The system's error of creating, binding or listening on a socket, naming the address.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::TypedAttributeProvider;
+/// use anyio::net::LocalPort;
+///
+/// # anyio::run(async {
+/// let listener = anyio::create_tcp_listener()
+///     .local_host("127.0.0.1")
+///     .backlog(128)
+///     .await?;
+/// assert_ne!(listener.extra::<LocalPort>()?, 0);
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
+pub fn create_tcp_listener() -> CreateTcpListener {
+    CreateTcpListener {
+        local_host: None,
+        local_port: 0,
+        family: AddressFamily::Unspecified,
+        backlog: 65_536,
+        reuse_port: false,
+    }
+}
+
+/// The builder of [`create_tcp_listener`]: await it to listen.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let builder: anyio::net::CreateTcpListener =
+///     anyio::create_tcp_listener().local_host("::1").local_port(0);
+/// let listener = builder.await?;
+/// assert!(listener.local_addresses()[0].is_ipv6());
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "create_tcp_listener does nothing unless awaited"]
+pub struct CreateTcpListener {
+    local_host: Option<String>,
+    local_port: u16,
+    family: AddressFamily,
+    backlog: u32,
+    reuse_port: bool,
+}
+
+impl CreateTcpListener {
+    /// The host to listen on (default: all interfaces, IPv4 and IPv6).
+    pub fn local_host(mut self, host: impl ToHost) -> Self {
+        self.local_host = Some(host.to_host());
+        self
+    }
+
+    /// The port to listen on (default 0: one the system chooses, the same for every
+    /// address).
+    pub fn local_port(mut self, port: u16) -> Self {
+        self.local_port = port;
+        self
+    }
+
+    /// Only addresses of this family (default: any).
+    pub fn family(mut self, family: AddressFamily) -> Self {
+        self.family = family;
+        self
+    }
+
+    /// The length of the queue of connections not yet accepted (default 65536, capped
+    /// by the system).
+    pub fn backlog(mut self, backlog: u32) -> Self {
+        self.backlog = backlog;
+        self
+    }
+
+    /// Sets `SO_REUSEPORT`, so that several listeners can share the port.
+    pub fn reuse_port(mut self, reuse_port: bool) -> Self {
+        self.reuse_port = reuse_port;
+        self
+    }
+}
+
+impl IntoFuture for CreateTcpListener {
+    type Output = Result<TcpListener>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<TcpListener>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.listen())
+    }
+}
+
+impl CreateTcpListener {
+    async fn listen(self) -> Result<TcpListener> {
+        let addresses: Vec<SocketAddr> = match &self.local_host {
+            Some(host) => {
+                getaddrinfo(host.as_str(), self.local_port)
+                    .family(self.family)
+                    .await?
+            }
+            None => [
+                SocketAddr::from(([0u16; 8], self.local_port)),
+                SocketAddr::from(([0, 0, 0, 0], self.local_port)),
+            ]
+            .into_iter()
+            .filter(|address| self.family.allows(address))
+            .collect(),
+        };
+        let mut port = self.local_port;
+        let mut listeners = Vec::with_capacity(addresses.len());
+        for mut address in addresses {
+            if port != 0 {
+                address.set_port(port);
+            }
+            match self.bind(address) {
+                Ok(listener) => {
+                    port = listener.get_ref().local_addr()?.port();
+                    listeners.push(listener);
+                }
+                // A host without IPv6 still listens on IPv4 when no host was given.
+                Err(error) if self.local_host.is_none() && address.is_ipv6() => {
+                    let _ = error;
+                }
+                Err(error) => {
+                    return Err(Error::with_source(
+                        ErrorKind::Io(error.kind()),
+                        format!("could not listen on {address}: {error}"),
+                        error,
+                    ));
+                }
+            }
+        }
+        if listeners.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Io(io::ErrorKind::AddrNotAvailable),
+                "no address to listen on",
+            ));
+        }
+        Ok(TcpListener { listeners })
+    }
+
+    fn bind(&self, address: SocketAddr) -> io::Result<Async<std::net::TcpListener>> {
+        let socket = Socket::new(
+            Domain::for_address(address),
+            Type::STREAM,
+            Some(Protocol::TCP),
+        )?;
+        socket.set_cloexec(true)?;
+        socket.set_reuse_address(true)?;
+        if self.reuse_port {
+            socket.set_reuse_port(true)?;
+        }
+        if address.is_ipv6() {
+            // One socket per family, as AnyIO: the IPv6 one does not take IPv4 too.
+            socket.set_only_v6(true)?;
+        }
+        socket.bind(&SockAddr::from(address))?;
+        socket.listen(i32::try_from(self.backlog).unwrap_or(i32::MAX))?;
+        Async::new(std::net::TcpListener::from(socket))
+    }
+}
+
+/// A TCP listener on one or more sockets (one per address of its local host): a
+/// [`Listener`] of [`TcpStream`]s.
+///
+/// # Cancel safety
+///
+/// `accept` is cancel-safe: cancelled or dropped before it returned, it took no
+/// connection (the next `accept` gets it).
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::{ByteReceiveStream, ByteSendStream, Listener};
+/// use anyio::net::LocalPort;
+/// use anyio::TypedAttributeProvider;
+///
+/// # anyio::run(async {
+/// let mut listener = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+/// let port = listener.extra::<LocalPort>()?;
+/// anyio::task_group!(|tg| {
+///     tg.start_soon(async {
+///         let mut client = anyio::connect_tcp("127.0.0.1", port).await?;
+///         client.send(b"hi").await
+///     });
+///     let mut server = listener.accept().await?;
+///     assert_eq!(server.receive(64).await?, b"hi");
+///     anyio::Result::Ok(())
+/// })?;
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
+pub struct TcpListener {
+    listeners: Vec<Async<std::net::TcpListener>>,
+}
+
+impl fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let addresses: Vec<_> = self
+            .listeners
+            .iter()
+            .filter_map(|l| l.get_ref().local_addr().ok())
+            .collect();
+        f.debug_struct("TcpListener")
+            .field("addresses", &addresses)
+            .finish()
+    }
+}
+
+impl TcpListener {
+    /// The local addresses of its sockets.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let listener = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+    /// assert_eq!(listener.local_addresses().len(), 1);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
+    pub fn local_addresses(&self) -> Vec<SocketAddr> {
+        self.listeners
+            .iter()
+            .filter_map(|l| l.get_ref().local_addr().ok())
+            .collect()
+    }
+
+    /// `Ready` with a connection from any of the sockets; registers for readiness on
+    /// each that has none.
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<std::net::TcpStream>> {
+        for listener in &self.listeners {
+            loop {
+                match listener.get_ref().accept() {
+                    Ok((stream, _)) => return Poll::Ready(Ok(stream)),
+                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                        match listener.poll_readable(cx) {
+                            Poll::Ready(Ok(())) => continue,
+                            Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                            Poll::Pending => break,
+                        }
+                    }
+                    Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(error) => return Poll::Ready(Err(error)),
+                }
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl AsyncResource for TcpListener {
+    async fn aclose(&mut self) -> Result<()> {
+        self.listeners.clear();
+        Ok(())
+    }
+}
+
+impl TypedAttributeProvider for TcpListener {
+    fn extra_attributes(&self) -> TypedAttributes {
+        match self.listeners.first() {
+            Some(listener) => {
+                let socket = listener.get_ref();
+                ip_socket_attributes(socket.local_addr().ok(), None, socket.as_raw_fd())
+            }
+            None => TypedAttributes::new(),
+        }
+    }
+}
+
+impl Listener for TcpListener {
+    type Stream = TcpStream;
+
+    async fn accept(&mut self) -> Result<TcpStream> {
+        crate::lowlevel::checkpoint_if_cancelled().await;
+        if self.listeners.is_empty() {
+            return Err(Error::new(
+                ErrorKind::ClosedResource,
+                "this TCP listener was closed",
+            ));
+        }
+        let stream = std::future::poll_fn(|cx| self.poll_accept(cx)).await?;
+        TcpStream::from_std(stream)
+    }
+}

@@ -1,0 +1,277 @@
+//! TCP: connect (with Happy Eyeballs), listen, accept, bytes both ways, attributes, and
+//! no descriptor left behind. Loopback only.
+
+mod common;
+
+use std::net::SocketAddr;
+
+use anyio::abc::{AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, Listener};
+use anyio::net::{
+    AddressFamily, Family, LocalAddress, LocalPort, RemoteAddress, RemotePort, SocketAddress,
+    TcpListener, TcpStream,
+};
+
+use anyio::{ErrorKind, TypedAttributeProvider};
+use common::cancel_points::cancel_at_every_suspension;
+
+async fn loopback_listener() -> (TcpListener, u16) {
+    let listener = anyio::create_tcp_listener()
+        .local_host("127.0.0.1")
+        .await
+        .unwrap();
+    let port = listener.extra::<LocalPort>().unwrap();
+    (listener, port)
+}
+
+async fn connected_pair() -> (TcpStream, TcpStream) {
+    let (mut listener, port) = loopback_listener().await;
+    let client = anyio::connect_tcp("127.0.0.1", port).await.unwrap();
+    let server = listener.accept().await.unwrap();
+    (client, server)
+}
+
+#[anyio::test(timeout = 10)]
+async fn bytes_go_both_ways_and_send_eof_ends_one_direction() {
+    let (mut client, mut server) = connected_pair().await;
+    client.send(b"question").await.unwrap();
+    assert_eq!(server.receive(64).await.unwrap(), b"question");
+    server.send(b"answer").await.unwrap();
+    assert_eq!(client.receive(64).await.unwrap(), b"answer");
+    client.send_eof().await.unwrap();
+    assert_eq!(
+        server.receive(64).await.unwrap_err().kind(),
+        ErrorKind::EndOfStream
+    );
+    server.send(b"still open this way").await.unwrap();
+    assert_eq!(client.receive(64).await.unwrap(), b"still open this way");
+}
+
+#[anyio::test(timeout = 10)]
+async fn a_large_send_arrives_whole_and_in_order() {
+    let (mut client, mut server) = connected_pair().await;
+    let data: Vec<u8> = (0..1_000_000_u32).map(|n| (n % 251) as u8).collect();
+    let received = anyio::task_group!(|tg| {
+        let data = &data;
+        let client = &mut client;
+        tg.start_soon(async move {
+            client.send(data).await?;
+            client.send_eof().await
+        });
+        let mut received = Vec::new();
+        loop {
+            match server.receive(65_536).await {
+                Ok(chunk) => received.extend(chunk),
+                Err(error) if error.kind() == ErrorKind::EndOfStream => break,
+                Err(error) => return Err(error),
+            }
+        }
+        anyio::Result::Ok(received)
+    })
+    .unwrap()
+    .unwrap();
+    assert_eq!(received, data);
+}
+
+#[anyio::test(timeout = 10)]
+async fn the_attributes_name_both_ends() {
+    let (client, server) = connected_pair().await;
+    let client_local = client.extra::<LocalAddress>().unwrap();
+    let server_remote = server.extra::<RemoteAddress>().unwrap();
+    assert_eq!(client_local, server_remote);
+    assert_eq!(
+        client.extra::<RemotePort>().unwrap(),
+        server.extra::<LocalPort>().unwrap()
+    );
+    assert_eq!(client.extra::<Family>().unwrap(), AddressFamily::Inet);
+    let SocketAddress::Ip(address) = server.extra::<LocalAddress>().unwrap() else {
+        panic!("a TCP stream has an IP address");
+    };
+    assert!(address.ip().is_loopback());
+}
+
+#[anyio::test(timeout = 10)]
+async fn a_closed_stream_refuses_further_use_and_the_peer_sees_the_end() {
+    let (mut client, mut server) = connected_pair().await;
+    client.aclose().await.unwrap();
+    assert_eq!(
+        client.send(b"x").await.unwrap_err().kind(),
+        ErrorKind::ClosedResource
+    );
+    assert_eq!(
+        server.receive(64).await.unwrap_err().kind(),
+        ErrorKind::EndOfStream
+    );
+}
+
+#[anyio::test(timeout = 10)]
+async fn connecting_to_a_closed_port_reports_the_address_tried() {
+    let port = {
+        let (listener, port) = loopback_listener().await;
+        drop(listener);
+        port
+    };
+    let error = anyio::connect_tcp("127.0.0.1", port).await.unwrap_err();
+    assert_eq!(
+        error.kind(),
+        ErrorKind::Io(std::io::ErrorKind::ConnectionRefused)
+    );
+    let message = error.to_string();
+    assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
+}
+
+#[anyio::test(timeout = 10)]
+async fn happy_eyeballs_falls_back_at_once_when_an_address_refuses() {
+    // "localhost" may resolve to ::1 and 127.0.0.1; only IPv4 listens. A refused attempt
+    // starts the next one at once, so even a long delay costs nothing.
+    let (mut listener, port) = loopback_listener().await;
+    let started = std::time::Instant::now();
+    let client = anyio::connect_tcp("localhost", port)
+        .happy_eyeballs_delay(5)
+        .await
+        .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+    let server = listener.accept().await.unwrap();
+    assert_eq!(
+        client.extra::<LocalAddress>().unwrap(),
+        server.extra::<RemoteAddress>().unwrap()
+    );
+}
+
+#[anyio::test(timeout = 10)]
+async fn connecting_with_a_local_address_binds_it() {
+    let (mut listener, port) = loopback_listener().await;
+    let client = anyio::connect_tcp("127.0.0.1", port)
+        .local_host("127.0.0.1")
+        .await
+        .unwrap();
+    let server = listener.accept().await.unwrap();
+    let SocketAddress::Ip(local) = client.extra::<LocalAddress>().unwrap() else {
+        panic!("an IP address");
+    };
+    assert_eq!(local.ip().to_string(), "127.0.0.1");
+    assert_eq!(server.extra::<RemotePort>().unwrap(), local.port());
+}
+
+#[anyio::test(timeout = 10)]
+async fn an_unresolvable_host_is_named_in_the_error() {
+    let error = anyio::connect_tcp("no-such-host.invalid", 80)
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("no-such-host.invalid"),
+        "{error}"
+    );
+}
+
+#[anyio::test(timeout = 10)]
+async fn getaddrinfo_resolves_localhost_and_filters_families() {
+    let all = anyio::getaddrinfo("localhost", 8080).await.unwrap();
+    assert!(!all.is_empty());
+    assert!(all.iter().all(|a| a.ip().is_loopback() && a.port() == 8080));
+    let v4 = anyio::getaddrinfo("localhost", 8080)
+        .family(AddressFamily::Inet)
+        .await
+        .unwrap();
+    assert!(v4.iter().all(SocketAddr::is_ipv4));
+    let error = anyio::getaddrinfo("127.0.0.1", 1)
+        .family(AddressFamily::Inet6)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("127.0.0.1"), "{error}");
+}
+
+#[anyio::test(timeout = 10)]
+async fn a_listener_on_all_interfaces_uses_one_port_for_every_family() {
+    let listener = anyio::create_tcp_listener().await.unwrap();
+    let addresses = listener.local_addresses();
+    assert!(!addresses.is_empty());
+    let port = addresses[0].port();
+    assert!(addresses.iter().all(|a| a.port() == port), "{addresses:?}");
+    let mut listener = listener;
+    let client = anyio::connect_tcp("127.0.0.1", port).await.unwrap();
+    let server = listener.accept().await.unwrap();
+    assert_eq!(
+        client.extra::<LocalAddress>().unwrap(),
+        server.extra::<RemoteAddress>().unwrap()
+    );
+}
+
+#[anyio::test(timeout = 10)]
+async fn listening_on_a_port_in_use_is_an_error_naming_the_address() {
+    let (_listener, port) = loopback_listener().await;
+    let error = anyio::create_tcp_listener()
+        .local_host("127.0.0.1")
+        .local_port(port)
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Io(std::io::ErrorKind::AddrInUse));
+    assert!(error.to_string().contains(&port.to_string()), "{error}");
+}
+
+#[anyio::test(timeout = 10)]
+async fn reuse_port_lets_two_listeners_share_a_port() {
+    let first = anyio::create_tcp_listener()
+        .local_host("127.0.0.1")
+        .reuse_port(true)
+        .await
+        .unwrap();
+    let port = first.extra::<LocalPort>().unwrap();
+    let second = anyio::create_tcp_listener()
+        .local_host("127.0.0.1")
+        .local_port(port)
+        .reuse_port(true)
+        .await
+        .unwrap();
+    assert_eq!(second.extra::<LocalPort>().unwrap(), port);
+}
+
+#[anyio::test(timeout = 10)]
+async fn serve_runs_a_handler_per_connection() {
+    let (mut listener, port) = loopback_listener().await;
+    let result = anyio::move_on_after(5, async {
+        anyio::task_group!(|tg| {
+            tg.start_soon(async {
+                listener
+                    .serve(|mut stream: TcpStream| async move {
+                        let request = stream.receive(64).await?;
+                        stream.send(&request).await
+                    })
+                    .await
+            });
+            for n in 0..3_u8 {
+                let mut client = anyio::connect_tcp("127.0.0.1", port).await?;
+                client.send(&[n; 4]).await?;
+                assert_eq!(client.receive(64).await?, [n; 4]);
+            }
+            tg.cancel();
+            anyio::Result::Ok(())
+        })
+    })
+    .await;
+    assert!(result.expect("served in time").is_ok());
+}
+
+#[anyio::test(timeout = 10)]
+async fn an_accept_cancelled_at_every_suspension_loses_no_connection() {
+    cancel_at_every_suspension(20, |point| async move {
+        let (mut listener, port) = loopback_listener().await;
+        anyio::task_group!(|tg| {
+            tg.start_soon(async move {
+                let mut client = anyio::connect_tcp("127.0.0.1", port).await?;
+                client.send(b"x").await
+            });
+            let accepted = point.run(listener.accept()).await;
+            let completed = accepted.is_some();
+            let mut server = match accepted {
+                Some(server) => server?,
+                // Cancelled: the connection is still queued for the next accept.
+                None => listener.accept().await?,
+            };
+            assert_eq!(server.receive(8).await?, b"x");
+            anyio::Result::Ok(completed)
+        })
+        .unwrap()
+        .unwrap()
+    })
+    .await;
+}
