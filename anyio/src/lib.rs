@@ -61,7 +61,7 @@
 //!   [`lowlevel`] checkpoints; macros [`fail_after!`], [`move_on_after!`].
 //! - Tasks: [`TaskGroup`], [`task_group!`], [`TaskStatus`], [`TaskHandle`],
 //!   [`get_current_task`], [`get_running_tasks`], [`wait_all_tasks_blocked`]; result
-//!   helpers [`gather`], [`gather!`], [`amap`], [`as_completed`].
+//!   helpers [`gather`](fn@gather), [`gather!`](macro@gather), [`amap`], [`as_completed`].
 //! - Synchronization: [`Event`], [`Lock`], [`Condition`], [`Semaphore`],
 //!   [`CapacityLimiter`], [`ResourceGuard`] (fair, cancel-safe, usable in `static`s).
 //! - Memory object streams: [`create_memory_object_stream`] (bounded, rendezvous or

@@ -242,7 +242,7 @@ impl<S: ByteSendStream + 'static> futures_io::AsyncWrite for ByteStreamIo<S> {
 /// [`ByteStreamIo`]. With it, that I/O works with anyio's wrappers (buffered, text,
 /// stapled streams) and with code written against [`ByteStream`](crate::abc::ByteStream).
 ///
-/// `receive(max)` reads up to `max` bytes (at most [`DEFAULT_MAX_BYTES`] at once) and
+/// `receive(max)` reads up to `max` bytes (at most [`DEFAULT_MAX_BYTES`](crate::abc::DEFAULT_MAX_BYTES) at once) and
 /// reports the end of the stream (a read of 0 bytes) as an error of kind
 /// [`ErrorKind::EndOfStream`]; `send` writes all the bytes; `send_eof` and `aclose`
 /// close the writing side (`poll_close`). Each starts with a checkpoint.

@@ -249,7 +249,7 @@ where
 }
 
 /// Runs the futures concurrently as children of one task group and returns their values
-/// as a tuple, in argument order: the heterogeneous form of [`gather`](crate::gather).
+/// as a tuple, in argument order: the heterogeneous form of [`gather`](fn@crate::gather).
 /// Awaits by itself, like [`task_group!`](crate::task_group), so use it in an `async`
 /// context; it evaluates to a `Result<(A, B, ..)>`.
 ///
