@@ -66,6 +66,8 @@ assert_value!(anyio::net::TcpStream: Send & Sync & Unpin);
 assert_value!(anyio::net::TcpListener: Send & Sync & Unpin);
 assert_value!(anyio::net::ConnectTcp: Send & Sync & Unpin);
 assert_value!(anyio::net::CreateTcpListener: Send & Sync & Unpin);
+assert_value!(anyio::net::UnixStream: Send & Sync & Unpin);
+assert_value!(anyio::net::UnixListener: Send & Sync & Unpin);
 assert_value!(FuturesIoStream<futures_lite::io::Cursor<Vec<u8>>>: Send & Sync & Unpin);
 assert_value!(WaitAllTasksBlocked: Send & Sync & Unpin);
 

@@ -27,9 +27,10 @@ use anyio::lowlevel::{
     Checkpoint, cancel_shielded_checkpoint, checkpoint, checkpoint_if_cancelled, is_cancelled,
 };
 use anyio::net::{
-    AddressFamily, ConnectTcp, CreateTcpListener, Family, GetAddrInfo, LocalAddress, LocalPort,
-    RawSocket, RemoteAddress, RemotePort, SocketAddress, TcpListener, TcpStream, ToHost,
-    connect_tcp as _, create_tcp_listener as _, getaddrinfo as _,
+    AddressFamily, ConnectTcp, CreateTcpListener, CreateUnixListener, Family, GetAddrInfo,
+    LocalAddress, LocalPort, RawSocket, RemoteAddress, RemotePort, SocketAddress, TcpListener,
+    TcpStream, ToHost, UnixListener, UnixStream, connect_tcp as _, connect_unix as _,
+    create_tcp_listener as _, create_unix_listener as _, getaddrinfo as _,
 };
 use anyio::streams::buffered::{BufferedByteReceiveStream, BufferedByteStream};
 use anyio::streams::file::{FileDescriptor, FilePath, FileReadStream, FileWriteStream, SeekFrom};

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::io;
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::sync::Mutex;
@@ -12,14 +12,14 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_io::Async;
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use crate::abc::{AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, Listener};
+use crate::abc::{AsyncResource, Listener};
 use crate::base::duration::IntoDuration;
 use crate::base::lock::lock;
 use crate::error::{Error, ErrorKind, Result};
 use crate::net::attributes::ip_socket_attributes;
+use crate::net::stream_io::{self, closed};
 use crate::net::{AddressFamily, ToHost, getaddrinfo};
 use crate::sync::Event;
 use crate::typed_attr::{TypedAttributeProvider, TypedAttributes};
@@ -266,7 +266,7 @@ async fn connect_one(
     Ok(stream)
 }
 
-/// A TCP connection: a [`ByteStream`] (and `futures_io::AsyncRead` / `AsyncWrite`).
+/// A TCP connection: a [`ByteStream`](crate::abc::ByteStream) (and `futures_io::AsyncRead` / `AsyncWrite`).
 ///
 /// Its typed attributes: [`LocalAddress`](crate::net::LocalAddress),
 /// [`RemoteAddress`](crate::net::RemoteAddress), [`LocalPort`](crate::net::LocalPort),
@@ -359,35 +359,7 @@ impl TcpStream {
     }
 
     fn socket(&self) -> Result<&Async<std::net::TcpStream>> {
-        self.inner.as_ref().ok_or_else(closed)
-    }
-}
-
-fn closed() -> Error {
-    Error::new(ErrorKind::ClosedResource, "this TCP stream was closed")
-}
-
-/// A connection reset or broken by the peer is a broken resource, as in AnyIO.
-fn stream_error(error: io::Error) -> Error {
-    match error.kind() {
-        io::ErrorKind::ConnectionReset
-        | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::BrokenPipe => Error::with_source(
-            ErrorKind::BrokenResource,
-            format!("the TCP connection is broken: {error}"),
-            error,
-        ),
-        _ => error.into(),
-    }
-}
-
-impl AsyncResource for TcpStream {
-    async fn aclose(&mut self) -> Result<()> {
-        if let Some(stream) = self.inner.take() {
-            // Dropping the socket closes it; a shutdown first tells the peer at once.
-            let _ = stream.get_ref().shutdown(Shutdown::Both);
-        }
-        Ok(())
+        self.inner.as_ref().ok_or_else(|| closed("TCP"))
     }
 }
 
@@ -407,78 +379,7 @@ impl TypedAttributeProvider for TcpStream {
     }
 }
 
-impl ByteReceiveStream for TcpStream {
-    async fn receive(&mut self, max_bytes: usize) -> Result<Vec<u8>> {
-        crate::abc::check_max_bytes(max_bytes)?;
-        crate::lowlevel::checkpoint_if_cancelled().await;
-        let mut stream = self.socket()?;
-        let mut buffer = vec![0; max_bytes.min(crate::abc::DEFAULT_MAX_BYTES)];
-        let read = stream.read(&mut buffer).await.map_err(stream_error)?;
-        if read == 0 {
-            return Err(Error::new(
-                ErrorKind::EndOfStream,
-                "the peer closed the TCP connection",
-            ));
-        }
-        buffer.truncate(read);
-        Ok(buffer)
-    }
-}
-
-impl ByteSendStream for TcpStream {
-    async fn send(&mut self, data: &[u8]) -> Result<()> {
-        crate::lowlevel::checkpoint_if_cancelled().await;
-        let mut stream = self.socket()?;
-        stream.write_all(data).await.map_err(stream_error)
-    }
-}
-
-impl ByteStream for TcpStream {
-    async fn send_eof(&mut self) -> Result<()> {
-        crate::lowlevel::checkpoint_if_cancelled().await;
-        Ok(self.socket()?.get_ref().shutdown(Shutdown::Write)?)
-    }
-}
-
-impl futures_io::AsyncRead for TcpStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut().inner.as_mut() {
-            Some(stream) => Pin::new(stream).poll_read(cx, buf),
-            None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
-        }
-    }
-}
-
-impl futures_io::AsyncWrite for TcpStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut().inner.as_mut() {
-            Some(stream) => Pin::new(stream).poll_write(cx, buf),
-            None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut().inner.as_mut() {
-            Some(stream) => Pin::new(stream).poll_flush(cx),
-            None => Poll::Ready(Ok(())),
-        }
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut().inner.as_mut() {
-            Some(stream) => Pin::new(stream).poll_close(cx),
-            None => Poll::Ready(Ok(())),
-        }
-    }
-}
+stream_io::socket_stream_impls!(TcpStream, "TCP");
 
 /// Listens for TCP connections on every address of its local host (for the default, on
 /// all interfaces over IPv4 and IPv6, with one port for both). Await it, or set options

@@ -1,0 +1,159 @@
+//! What TCP and UNIX stream sockets share: receive, send and the errors they report.
+
+use std::io;
+
+use async_io::Async;
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Up to `max_bytes` bytes from `socket`; the peer's close is `EndOfStream`. Cancel-safe:
+/// a read takes bytes only in the poll that returns them.
+pub(crate) async fn receive<S>(socket: &Async<S>, max_bytes: usize, what: &str) -> Result<Vec<u8>>
+where
+    for<'a> &'a Async<S>: futures_io::AsyncRead,
+{
+    crate::abc::check_max_bytes(max_bytes)?;
+    crate::lowlevel::checkpoint_if_cancelled().await;
+    let mut reader = socket;
+    let mut buffer = vec![0; max_bytes.min(crate::abc::DEFAULT_MAX_BYTES)];
+    let read = reader
+        .read(&mut buffer)
+        .await
+        .map_err(|error| stream_error(error, what))?;
+    if read == 0 {
+        return Err(Error::new(
+            ErrorKind::EndOfStream,
+            format!("the peer closed the {what} connection"),
+        ));
+    }
+    buffer.truncate(read);
+    Ok(buffer)
+}
+
+/// Sends all of `data` on `socket`.
+pub(crate) async fn send<S>(socket: &Async<S>, data: &[u8], what: &str) -> Result<()>
+where
+    for<'a> &'a Async<S>: futures_io::AsyncWrite,
+{
+    crate::lowlevel::checkpoint_if_cancelled().await;
+    let mut writer = socket;
+    writer
+        .write_all(data)
+        .await
+        .map_err(|error| stream_error(error, what))
+}
+
+/// A connection reset or broken by the peer is a broken resource, as in AnyIO.
+pub(crate) fn stream_error(error: io::Error, what: &str) -> Error {
+    match error.kind() {
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => Error::with_source(
+            ErrorKind::BrokenResource,
+            format!("the {what} connection is broken: {error}"),
+            error,
+        ),
+        _ => error.into(),
+    }
+}
+
+/// The error of using a stream after `aclose`.
+pub(crate) fn closed(what: &str) -> Error {
+    Error::new(
+        ErrorKind::ClosedResource,
+        format!("this {what} stream was closed"),
+    )
+}
+
+/// The stream traits of a socket stream type with an `inner: Option<Async<_>>` (`None`
+/// once closed) and a `socket()` accessor that reports a closed stream: `aclose` (a
+/// shutdown, then the socket is dropped), `receive`, `send`, `send_eof` (a write
+/// shutdown), and `futures_io::AsyncRead` / `AsyncWrite`. `$what` names the kind of
+/// connection in errors.
+macro_rules! socket_stream_impls {
+    ($stream:ty, $what:expr) => {
+        impl $crate::abc::AsyncResource for $stream {
+            async fn aclose(&mut self) -> $crate::Result<()> {
+                if let Some(stream) = self.inner.take() {
+                    // Dropping the socket closes it; a shutdown first tells the peer at once.
+                    let _ = stream.get_ref().shutdown(::std::net::Shutdown::Both);
+                }
+                Ok(())
+            }
+        }
+
+        impl $crate::abc::ByteReceiveStream for $stream {
+            async fn receive(&mut self, max_bytes: usize) -> $crate::Result<Vec<u8>> {
+                $crate::net::stream_io::receive(self.socket()?, max_bytes, $what).await
+            }
+        }
+
+        impl $crate::abc::ByteSendStream for $stream {
+            async fn send(&mut self, data: &[u8]) -> $crate::Result<()> {
+                $crate::net::stream_io::send(self.socket()?, data, $what).await
+            }
+        }
+
+        impl $crate::abc::ByteStream for $stream {
+            async fn send_eof(&mut self) -> $crate::Result<()> {
+                $crate::lowlevel::checkpoint_if_cancelled().await;
+                Ok(self
+                    .socket()?
+                    .get_ref()
+                    .shutdown(::std::net::Shutdown::Write)?)
+            }
+        }
+
+        impl futures_io::AsyncRead for $stream {
+            fn poll_read(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                match self.get_mut().inner.as_mut() {
+                    Some(stream) => ::std::pin::Pin::new(stream).poll_read(cx, buf),
+                    None => {
+                        ::std::task::Poll::Ready(Err(::std::io::ErrorKind::NotConnected.into()))
+                    }
+                }
+            }
+        }
+
+        impl futures_io::AsyncWrite for $stream {
+            fn poll_write(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &[u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                match self.get_mut().inner.as_mut() {
+                    Some(stream) => ::std::pin::Pin::new(stream).poll_write(cx, buf),
+                    None => {
+                        ::std::task::Poll::Ready(Err(::std::io::ErrorKind::NotConnected.into()))
+                    }
+                }
+            }
+
+            fn poll_flush(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                match self.get_mut().inner.as_mut() {
+                    Some(stream) => ::std::pin::Pin::new(stream).poll_flush(cx),
+                    None => ::std::task::Poll::Ready(Ok(())),
+                }
+            }
+
+            fn poll_close(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                match self.get_mut().inner.as_mut() {
+                    Some(stream) => ::std::pin::Pin::new(stream).poll_close(cx),
+                    None => ::std::task::Poll::Ready(Ok(())),
+                }
+            }
+        }
+    };
+}
+pub(crate) use socket_stream_impls;
