@@ -71,7 +71,8 @@
 //!   stapled, file, `MultiListener`, `futures-io` adapters both ways).
 //! - Networking ([`net`]): [`connect_tcp`] (Happy Eyeballs), [`create_tcp_listener`],
 //!   [`connect_unix`], [`create_unix_listener`] (with descriptor passing),
-//!   [`getaddrinfo`].
+//!   [`getaddrinfo`], [`getnameinfo`], [`wait_readable`], [`wait_writable`],
+//!   [`notify_closing`].
 //! - Errors: [`Error`], [`ErrorKind`], [`Result`].
 
 #![forbid(unsafe_code)]
@@ -97,7 +98,10 @@ pub use cancel::{
     fail_after, fail_after_with_reason, fail_at, move_on_after, move_on_at, with_cleanup,
 };
 pub use error::{BoxError, Error, ErrorKind, Result};
-pub use net::{connect_tcp, connect_unix, create_tcp_listener, create_unix_listener, getaddrinfo};
+pub use net::{
+    connect_tcp, connect_unix, create_tcp_listener, create_unix_listener, getaddrinfo, getnameinfo,
+    notify_closing, wait_readable, wait_writable,
+};
 pub use runtime::{Builder, Runtime, run};
 pub use streams::memory::{
     MemoryObjectReceiveStream, MemoryObjectSendStream, MemoryObjectStreamStatistics, SendError,

@@ -6,11 +6,11 @@
 //! Sockets are closed when dropped (and by `aclose`); a connection attempt that loses a
 //! race, or whose caller is cancelled, closes its socket at once.
 //!
-//! Not here yet (the networking issue goes on): UDP and UNIX datagram sockets,
-//! `getnameinfo`, `wait_readable` / `wait_writable` / `notify_closing`, IDNA for
+//! Not here yet (the networking issue goes on): UDP and UNIX datagram sockets, IDNA for
 //! non-ASCII host names (they are resolved as given today).
 
 mod attributes;
+mod readiness;
 mod resolve;
 mod stream_io;
 mod tcp;
@@ -20,6 +20,7 @@ pub use attributes::{
     AddressFamily, Family, LocalAddress, LocalPort, RawSocket, RemoteAddress, RemotePort,
     SocketAddress,
 };
+pub use readiness::{getnameinfo, notify_closing, wait_readable, wait_writable};
 pub use resolve::{GetAddrInfo, ToHost, getaddrinfo};
 pub use tcp::{
     ConnectTcp, CreateTcpListener, TcpListener, TcpStream, connect_tcp, create_tcp_listener,
