@@ -189,6 +189,12 @@ async fn happy_eyeballs(
     local_port: u16,
     delay: Duration,
 ) -> std::result::Result<Async<std::net::TcpStream>, Vec<(SocketAddr, io::Error)>> {
+    // One address: no race to run (and no group, timer or event to pay for).
+    if let [address] = addresses {
+        return connect_one(*address, local, local_port)
+            .await
+            .map_err(|error| vec![(*address, error)]);
+    }
     let winner: Mutex<Option<Async<std::net::TcpStream>>> = Mutex::new(None);
     let failures: Mutex<Vec<(SocketAddr, io::Error)>> = Mutex::new(Vec::new());
     // Set when attempt `i` has failed: the next one need not wait for the delay.
