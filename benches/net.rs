@@ -22,14 +22,20 @@ const CHURN: usize = 2_000;
 
 // ---- anyio ----
 
-async fn anyio_echo() -> Duration {
+/// A listener on loopback, and its port.
+async fn anyio_listener() -> (anyio::net::TcpListener, u16) {
     use anyio::TypedAttributeProvider;
-    use anyio::abc::{ByteReceiveStream, ByteSendStream, Listener};
-    let mut listener = anyio::create_tcp_listener()
+    let listener = anyio::create_tcp_listener()
         .local_host("127.0.0.1")
         .await
         .unwrap();
     let port = listener.extra::<anyio::net::LocalPort>().unwrap();
+    (listener, port)
+}
+
+async fn anyio_echo() -> Duration {
+    use anyio::abc::{ByteReceiveStream, ByteSendStream, Listener};
+    let (mut listener, port) = anyio_listener().await;
     let mut elapsed = Duration::ZERO;
     anyio::task_group!(|tg| {
         tg.start_soon(async {
@@ -84,13 +90,8 @@ async fn anyio_echo() -> Duration {
 }
 
 async fn anyio_churn() -> Duration {
-    use anyio::TypedAttributeProvider;
     use anyio::abc::{AsyncResource, Listener};
-    let mut listener = anyio::create_tcp_listener()
-        .local_host("127.0.0.1")
-        .await
-        .unwrap();
-    let port = listener.extra::<anyio::net::LocalPort>().unwrap();
+    let (mut listener, port) = anyio_listener().await;
     let mut elapsed = Duration::ZERO;
     anyio::task_group!(|tg| {
         tg.start_soon(async {
