@@ -184,3 +184,67 @@ async fn spawned_tasks_run_on_the_main_thread_between_its_polls() {
     })
     .unwrap();
 }
+
+/// A runtime without worker threads serves everything from its one thread: I/O readiness
+/// (TCP echo between spawned tasks), timers, and wakes from another OS thread, with no
+/// wake lost while its loop sleeps in the reactor.
+#[test]
+fn a_runtime_without_workers_serves_io_timers_and_foreign_wakes() {
+    use anyio::TypedAttributeProvider;
+    use anyio::abc::{ByteReceiveStream, ByteSendStream, Listener};
+    let runtime = anyio::Runtime::builder().worker_threads(0).build().unwrap();
+    runtime.block_on(async {
+        anyio::fail_after(20, async {
+            let mut listener = anyio::create_tcp_listener()
+                .local_host("127.0.0.1")
+                .await
+                .unwrap();
+            let port = listener.extra::<anyio::net::LocalPort>().unwrap();
+            let event = std::sync::Arc::new(anyio::Event::new());
+            let setter = event.clone();
+            let thread = std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                setter.set();
+            });
+            anyio::task_group!(|tg| {
+                tg.start_soon(async {
+                    loop {
+                        let mut stream = listener.accept().await?;
+                        tg.spawn(async move {
+                            while let Ok(bytes) = stream.receive(64).await {
+                                stream.send(&bytes).await?;
+                            }
+                            anyio::Result::Ok(())
+                        });
+                    }
+                    #[allow(unreachable_code)]
+                    anyio::Result::Ok(())
+                });
+                anyio::task_group!(|clients| {
+                    for n in 0..20_u8 {
+                        clients.spawn(async move {
+                            let mut stream = anyio::connect_tcp("127.0.0.1", port).await?;
+                            for _ in 0..50 {
+                                stream.send(&[n; 8]).await?;
+                                let mut got = Vec::new();
+                                while got.len() < 8 {
+                                    got.extend(stream.receive(8 - got.len()).await?);
+                                }
+                                assert_eq!(got, [n; 8]);
+                                anyio::sleep(0.0001).await;
+                            }
+                            anyio::Result::Ok(())
+                        });
+                    }
+                })?;
+                event.wait().await; // set by the other OS thread
+                tg.cancel();
+                anyio::Result::Ok(())
+            })
+            .unwrap();
+            thread.join().unwrap();
+        })
+        .await
+        .expect("served within the deadline");
+    });
+}

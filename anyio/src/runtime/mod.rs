@@ -66,7 +66,10 @@ pub struct Runtime {
     shared: Arc<RuntimeShared>,
     /// Closed on drop, which stops the workers.
     stop: Option<async_channel::Sender<()>>,
+    /// The timer thread, then the worker threads.
     workers: Vec<JoinHandle<()>>,
+    /// How many worker threads serve the executor (0: only the `block_on` thread).
+    executor_threads: usize,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -165,7 +168,8 @@ impl Builder {
         let mut runtime = Runtime {
             shared: shared.clone(),
             stop: Some(stop),
-            workers: Vec::with_capacity(threads),
+            workers: Vec::with_capacity(threads + 1),
+            executor_threads: threads,
         };
         let timer = shared.clone();
         let timer_thread = std::thread::Builder::new()
@@ -271,7 +275,8 @@ impl Runtime {
             id,
             identity: Some(Arc::new(MainTaskIdentity { id })),
         };
-        main_loop::run(&self.shared.executor, main)
+        // Without worker threads, this thread runs every task and drives the reactor.
+        main_loop::run(&self.shared.executor, main, self.executor_threads == 0)
     }
 }
 
