@@ -45,6 +45,17 @@ impl Wake for MainWake {
     }
 }
 
+/// A fresh main-future waker, woken (so that the first round polls the main future).
+fn main_wake() -> (Arc<MainWake>, Waker) {
+    let wake = Arc::new(MainWake {
+        woken: AtomicBool::new(true),
+        sleeping: AtomicBool::new(false),
+        idle: AtomicWaker::new(),
+    });
+    let waker = Waker::from(wake.clone());
+    (wake, waker)
+}
+
 /// How many rounds (a poll of the woken main future, then up to `TASKS_PER_MAIN_POLL`
 /// executor tasks) run back to back before the reactor gets a look for I/O events.
 const ROUNDS_PER_REACTOR_POLL: usize = 16;
@@ -65,12 +76,7 @@ pub(crate) fn run<F: Future>(executor: &Executor<'static>, future: F, alone: boo
 /// that thread, which then takes the reactor and hands each event over to this one: two
 /// context switches per event).
 fn run_alone<F: Future>(executor: &Executor<'static>, future: F) -> F::Output {
-    let wake = Arc::new(MainWake {
-        woken: AtomicBool::new(true),
-        sleeping: AtomicBool::new(false),
-        idle: AtomicWaker::new(),
-    });
-    let waker = Waker::from(wake.clone());
+    let (wake, waker) = main_wake();
     async_io::block_on(MainLoop {
         executor,
         future,
@@ -85,12 +91,7 @@ fn run_alone<F: Future>(executor: &Executor<'static>, future: F) -> F::Output {
 /// meanwhile and the tasks that I/O wakes spread over every thread.
 fn run_with_workers<F: Future>(executor: &Executor<'static>, future: F) -> F::Output {
     let mut future = std::pin::pin!(future);
-    let wake = Arc::new(MainWake {
-        woken: AtomicBool::new(true),
-        sleeping: AtomicBool::new(false),
-        idle: AtomicWaker::new(),
-    });
-    let waker = Waker::from(wake.clone());
+    let (wake, waker) = main_wake();
     let mut cx = Context::from_waker(&waker);
     loop {
         if wake.woken.swap(false, Ordering::AcqRel)
