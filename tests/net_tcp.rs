@@ -275,3 +275,45 @@ async fn an_accept_cancelled_at_every_suspension_loses_no_connection() {
     })
     .await;
 }
+
+#[anyio::test(timeout = 30)]
+async fn sixty_four_concurrent_clients_through_serve() {
+    let (mut listener, port) = loopback_listener().await;
+    let served = anyio::task_group!(|tg| {
+        tg.start_soon(async {
+            listener
+                .serve(|mut stream: TcpStream| async move {
+                    loop {
+                        match stream.receive(64).await {
+                            Ok(bytes) => stream.send(&bytes).await?,
+                            Err(end) if end.kind() == ErrorKind::EndOfStream => return Ok(()),
+                            Err(error) => return Err(error),
+                        }
+                    }
+                })
+                .await
+        });
+        let answers = anyio::gather((0..64_u8).map(|n| async move {
+            let mut client = anyio::connect_tcp("127.0.0.1", port).await?;
+            let mut echoed = Vec::new();
+            for _ in 0..10 {
+                client.send(&[n; 16]).await?;
+                let mut got = Vec::new();
+                while got.len() < 16 {
+                    got.extend(client.receive(16 - got.len()).await?);
+                }
+                echoed.extend(got);
+            }
+            anyio::Result::Ok(echoed)
+        }))
+        .await?;
+        tg.cancel();
+        anyio::Result::Ok(answers)
+    })
+    .unwrap()
+    .unwrap();
+    assert_eq!(served.len(), 64);
+    for (n, echoed) in served.iter().enumerate() {
+        assert_eq!(echoed, &vec![n as u8; 160]);
+    }
+}

@@ -66,7 +66,7 @@ fn connection_churn_leaves_no_descriptor_behind() {
 async fn connection_churn() {
     let (mut listener, port) = loopback_listener().await;
     let before = open_fds();
-    for _ in 0..200 {
+    for _ in 0..10_000 {
         let (mut client, mut server) = {
             let client = anyio::connect_tcp("127.0.0.1", port).await.unwrap();
             (client, listener.accept().await.unwrap())
