@@ -4,8 +4,8 @@
 mod common;
 
 use anyio::abc::{
-    AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, Listener, ObjectReceiveStream,
-    ObjectSendStream, ObjectStream,
+    AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, Listener, ObjectStream,
+    UnreliableObjectReceiveStream, UnreliableObjectSendStream,
 };
 use anyio::streams::buffered::{BufferedByteReceiveStream, BufferedByteStream};
 use anyio::streams::io::ByteStreamIo;
@@ -160,7 +160,7 @@ async fn text_send_encodes_utf8() {
     let (stream, mut peer) = memory_byte_stream_pair(4);
     let mut text = TextSendStream::new(stream);
     text.send("åäö").await.unwrap();
-    ObjectSendStream::send(&mut text, "€".to_owned())
+    UnreliableObjectSendStream::send(&mut text, "€".to_owned())
         .await
         .unwrap();
     assert_eq!(peer.receive(64).await.unwrap(), "åäö".as_bytes());
@@ -201,10 +201,15 @@ async fn text_stream_is_bidirectional_and_offers_no_attributes_of_its_own() {
     let (mut a, mut b) = (TextStream::new(a), TextStream::new(b));
     a.send("ping").await.unwrap();
     assert_eq!(b.receive().await.unwrap(), "ping");
-    ObjectSendStream::send(&mut b, "pong".to_owned())
+    UnreliableObjectSendStream::send(&mut b, "pong".to_owned())
         .await
         .unwrap();
-    assert_eq!(ObjectReceiveStream::receive(&mut a).await.unwrap(), "pong");
+    assert_eq!(
+        UnreliableObjectReceiveStream::receive(&mut a)
+            .await
+            .unwrap(),
+        "pong"
+    );
     assert!(a.extra_attributes().is_empty());
     ObjectStream::send_eof(&mut a).await.unwrap();
     assert_eq!(
@@ -258,21 +263,28 @@ async fn stapled_object_stream_carries_items_in_order_then_ends() {
     let (tx, rx) = create_memory_object_stream::<u32>(4);
     let mut stream = StapledObjectStream::new(tx, rx);
     for n in 0..3 {
-        ObjectSendStream::send(&mut stream, n).await.unwrap();
+        UnreliableObjectSendStream::send(&mut stream, n)
+            .await
+            .unwrap();
     }
     stream.send_eof().await.unwrap();
     for n in 0..3 {
-        assert_eq!(ObjectReceiveStream::receive(&mut stream).await.unwrap(), n);
+        assert_eq!(
+            UnreliableObjectReceiveStream::receive(&mut stream)
+                .await
+                .unwrap(),
+            n
+        );
     }
     assert_eq!(
-        ObjectReceiveStream::receive(&mut stream)
+        UnreliableObjectReceiveStream::receive(&mut stream)
             .await
             .unwrap_err()
             .kind(),
         ErrorKind::EndOfStream
     );
     assert_eq!(
-        ObjectSendStream::send(&mut stream, 9)
+        UnreliableObjectSendStream::send(&mut stream, 9)
             .await
             .unwrap_err()
             .kind(),
@@ -280,7 +292,7 @@ async fn stapled_object_stream_carries_items_in_order_then_ends() {
     );
     stream.aclose().await.unwrap();
     assert_eq!(
-        ObjectReceiveStream::receive(&mut stream)
+        UnreliableObjectReceiveStream::receive(&mut stream)
             .await
             .unwrap_err()
             .kind(),

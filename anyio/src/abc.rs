@@ -39,12 +39,155 @@ pub trait AsyncResource {
     async fn aclose(&mut self) -> Result<()>;
 }
 
-/// Receives objects of type `T`, in order, none missed.
+/// Closes `resource` at once, inside a cancelled scope: a close that would send a
+/// goodbye or wait for a peer (a TLS close_notify, a flush) gives up at its first
+/// checkpoint, and the resource is left closed without it. As AnyIO's
+/// `aclose_forcefully`.
+///
+/// # Errors
+///
+/// An error the close reports before its first checkpoint; a close cut short by the
+/// cancellation is not an error.
 ///
 /// # Examples
 ///
 /// ```
-/// use anyio::abc::ObjectReceiveStream;
+/// use anyio::abc::AsyncResource;
+///
+/// # anyio::run(async {
+/// let (mut tx, _rx) = anyio::create_memory_object_stream::<u8>(1);
+/// anyio::aclose_forcefully(&mut tx).await?;
+/// assert!(tx.is_closed());
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
+pub async fn aclose_forcefully<R: AsyncResource + ?Sized>(resource: &mut R) -> Result<()> {
+    let scope = crate::CancelScope::new();
+    scope.cancel();
+    scope.run(resource.aclose()).await.unwrap_or(Ok(()))
+}
+
+/// Receives objects of type `T`, possibly not all of them, possibly out of order: a UDP
+/// socket receives datagrams this way. The reliable [`ObjectReceiveStream`] is a
+/// subtrait that promises order and completeness; code that can live with losses takes
+/// this trait, and so accepts both.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::UnreliableObjectReceiveStream;
+///
+/// /// Waits for the first datagram (or object) whose payload is `wanted`.
+/// async fn wait_for(
+///     stream: &mut impl UnreliableObjectReceiveStream<Vec<u8>>,
+///     wanted: &[u8],
+/// ) -> anyio::Result<()> {
+///     while stream.receive().await? != wanted {}
+///     Ok(())
+/// }
+///
+/// # anyio::run(async {
+/// let (tx, mut rx) = anyio::create_memory_object_stream(2);
+/// tx.send_nowait(b"noise".to_vec()).unwrap();
+/// tx.send_nowait(b"ready".to_vec()).unwrap();
+/// wait_for(&mut rx, b"ready").await?;
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
+pub trait UnreliableObjectReceiveStream<T>: AsyncResource + TypedAttributeProvider {
+    /// The next object.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::EndOfStream`] when the peer closed its end;
+    /// [`ErrorKind::ClosedResource`] if this end was closed;
+    /// [`ErrorKind::BrokenResource`] if the stream broke.
+    ///
+    /// # Cancel safety
+    ///
+    /// Depends on the implementation (see the implementing type's documentation). A
+    /// cancel-safe one loses no object when a receive is cancelled or dropped before it
+    /// returned it, as
+    /// [`MemoryObjectReceiveStream::receive`](crate::MemoryObjectReceiveStream::receive).
+    async fn receive(&mut self) -> Result<T>;
+}
+
+/// Sends objects of type `T`, with no promise that each arrives, or arrives in order: a
+/// UDP socket sends datagrams this way. The reliable [`ObjectSendStream`] is a subtrait.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::UnreliableObjectSendStream;
+///
+/// /// Sends a greeting over any object stream, reliable or not.
+/// async fn hello(stream: &mut impl UnreliableObjectSendStream<Vec<u8>>) -> anyio::Result<()> {
+///     stream.send(b"hello".to_vec()).await
+/// }
+///
+/// # anyio::run(async {
+/// let (mut tx, rx) = anyio::create_memory_object_stream(1);
+/// hello(&mut tx).await?;
+/// assert_eq!(rx.receive().await?, b"hello");
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
+pub trait UnreliableObjectSendStream<T>: AsyncResource + TypedAttributeProvider {
+    /// Sends `item` to the peer(s).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::ClosedResource`] if this end was closed;
+    /// [`ErrorKind::BrokenResource`] if the peer is gone or the stream broke.
+    ///
+    /// # Cancel safety
+    ///
+    /// Depends on the implementation (see the implementing type's documentation), which
+    /// says whether a cancelled send may still deliver its item;
+    /// [`MemoryObjectSendStream::send`](crate::MemoryObjectSendStream::send) never does.
+    async fn send(&mut self, item: T) -> Result<()>;
+}
+
+/// Both directions of an unreliable object stream. Every type that is both an
+/// [`UnreliableObjectReceiveStream<T>`] and an [`UnreliableObjectSendStream<T>`] is one.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::UnreliableObjectStream;
+///
+/// /// Answers one request with its payload reversed.
+/// async fn answer_one(
+///     stream: &mut impl UnreliableObjectStream<Vec<u8>>,
+/// ) -> anyio::Result<()> {
+///     let mut request = stream.receive().await?;
+///     request.reverse();
+///     stream.send(request).await
+/// }
+///
+/// # anyio::run(async {
+/// let (tx, rx) = anyio::create_memory_object_stream(1);
+/// let mut looped = anyio::streams::stapled::StapledObjectStream::new(tx, rx);
+/// anyio::abc::UnreliableObjectSendStream::send(&mut looped, b"abc".to_vec()).await?;
+/// answer_one(&mut looped).await?;
+/// assert_eq!(anyio::abc::UnreliableObjectReceiveStream::receive(&mut looped).await?, b"cba");
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
+pub trait UnreliableObjectStream<T>:
+    UnreliableObjectReceiveStream<T> + UnreliableObjectSendStream<T>
+{
+}
+
+impl<T, S: UnreliableObjectReceiveStream<T> + UnreliableObjectSendStream<T>>
+    UnreliableObjectStream<T> for S
+{
+}
+
+/// Receives objects of type `T`, in order, none missed: an
+/// [`UnreliableObjectReceiveStream`] that promises it. Its `receive` is the supertrait's,
+/// so code calling it by path names that trait.
+///
+/// # Examples
+///
+/// ```
+/// use anyio::abc::{ObjectReceiveStream, UnreliableObjectReceiveStream};
 ///
 /// /// Sums every number a stream carries, whatever the stream.
 /// async fn sum(stream: &mut impl ObjectReceiveStream<u64>) -> anyio::Result<u64> {
@@ -67,30 +210,15 @@ pub trait AsyncResource {
 /// assert_eq!(sum(&mut rx).await?, 6);
 /// # anyio::Result::Ok(()) }).unwrap();
 /// ```
-pub trait ObjectReceiveStream<T>: AsyncResource + TypedAttributeProvider {
-    /// The next object.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::EndOfStream`] when the peer closed its end;
-    /// [`ErrorKind::ClosedResource`] if this end was closed;
-    /// [`ErrorKind::BrokenResource`] if the stream broke.
-    ///
-    /// # Cancel safety
-    ///
-    /// Depends on the implementation (see the implementing type's documentation). A
-    /// cancel-safe one loses no object when a receive is cancelled or dropped before it
-    /// returned it, as
-    /// [`MemoryObjectReceiveStream::receive`](crate::MemoryObjectReceiveStream::receive).
-    async fn receive(&mut self) -> Result<T>;
-}
+pub trait ObjectReceiveStream<T>: UnreliableObjectReceiveStream<T> {}
 
-/// Sends objects of type `T`, in order, none missed.
+/// Sends objects of type `T`, in order, none missed: an [`UnreliableObjectSendStream`]
+/// that promises it.
 ///
 /// # Examples
 ///
 /// ```
-/// use anyio::abc::ObjectSendStream;
+/// use anyio::abc::{ObjectSendStream, UnreliableObjectSendStream};
 ///
 /// async fn greet(stream: &mut impl ObjectSendStream<String>) -> anyio::Result<()> {
 ///     stream.send("hello".to_owned()).await
@@ -102,35 +230,21 @@ pub trait ObjectReceiveStream<T>: AsyncResource + TypedAttributeProvider {
 /// assert_eq!(rx.receive().await?, "hello");
 /// # anyio::Result::Ok(()) }).unwrap();
 /// ```
-pub trait ObjectSendStream<T>: AsyncResource + TypedAttributeProvider {
-    /// Sends `item` to the peer(s).
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::ClosedResource`] if this end was closed;
-    /// [`ErrorKind::BrokenResource`] if the peer is gone or the stream broke.
-    ///
-    /// # Cancel safety
-    ///
-    /// Depends on the implementation (see the implementing type's documentation), which
-    /// says whether a cancelled send may still deliver its item;
-    /// [`MemoryObjectSendStream::send`](crate::MemoryObjectSendStream::send) never does.
-    async fn send(&mut self, item: T) -> Result<()>;
-}
+pub trait ObjectSendStream<T>: UnreliableObjectSendStream<T> {}
 
 /// Both directions of an object stream.
 ///
 /// # Examples
 ///
 /// ```
-/// use anyio::abc::{ObjectReceiveStream, ObjectStream};
+/// use anyio::abc::{ObjectStream, UnreliableObjectReceiveStream};
 /// use anyio::streams::stapled::StapledObjectStream;
 ///
 /// # anyio::run(async {
 /// let (tx, rx) = anyio::create_memory_object_stream::<u8>(1);
 /// let mut stream = StapledObjectStream::new(tx, rx);
 /// stream.send_eof().await?;
-/// let end = ObjectReceiveStream::receive(&mut stream).await.unwrap_err();
+/// let end = UnreliableObjectReceiveStream::receive(&mut stream).await.unwrap_err();
 /// assert_eq!(end.kind(), anyio::ErrorKind::EndOfStream);
 /// # anyio::Result::Ok(()) }).unwrap();
 /// ```
@@ -282,8 +396,15 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
     async fn accept(&mut self) -> Result<Self::Stream>;
 
     /// Accepts connections until accepting fails, running `handler` on each in a task of
-    /// its own. A handler that fails (returns `Err` or panics) cancels the others and
-    /// ends `serve` with its error, as in any task group.
+    /// its own, spawned on the runtime's worker threads (see
+    /// [`TaskGroup::spawn`]), so a server uses every core. A handler that fails (returns
+    /// `Err` or panics) cancels the others and ends `serve` with its error, as in any
+    /// task group: a handler that should outlive a bad client catches its own errors.
+    ///
+    /// The handler's future must own what it uses (`Send + 'static`); for handlers that
+    /// borrow from the caller, use [`serve_local`](Listener::serve_local). Outside an
+    /// anyio runtime (e.g. under another executor), the handlers run as
+    /// [`serve_local`](Listener::serve_local)'s do.
     ///
     /// # Errors
     ///
@@ -293,8 +414,75 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
     ///
     /// As for [`TaskGroup::run`]: cancelled, the accept in progress is dropped at its
     /// suspension point (losing what `accept` loses then), and the running handlers are
-    /// cancelled and waited for. Dropped from outside, the handlers are dropped at once.
+    /// cancelled and waited for. Dropped from outside, the handlers are dropped at their
+    /// next suspension point.
     async fn serve<H, F>(&mut self, handler: H) -> Result<()>
+    where
+        H: Fn(Self::Stream) -> F,
+        F: Future + Send + 'static,
+        F::Output: TaskOutput,
+        Self: Sized,
+    {
+        let on_workers = crate::runtime::with_current_runtime(|_| ()).is_some();
+        let group = TaskGroup::new();
+        let tg = &group;
+        group
+            .run(async {
+                loop {
+                    match self.accept().await {
+                        Ok(stream) if on_workers => tg.spawn(handler(stream)),
+                        Ok(stream) => tg.start_soon(handler(stream)),
+                        Err(error) => return Err::<(), Error>(error),
+                    }
+                }
+            })
+            .await
+            .map(drop)
+    }
+
+    /// As [`serve`](Listener::serve), with each handler a child task on the serving
+    /// task's thread (as [`TaskGroup::start_soon`] runs them), so the handlers may borrow
+    /// from the caller: a shared state without an `Arc`, a counter, a channel end.
+    ///
+    /// # Errors
+    ///
+    /// As for [`serve`](Listener::serve).
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`serve`](Listener::serve); dropped from outside, the handlers are dropped
+    /// at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use anyio::abc::{AsyncResource, Listener};
+    /// # use anyio::{MemoryObjectReceiveStream, TypedAttributeProvider};
+    /// # struct Inbox(MemoryObjectReceiveStream<String>);
+    /// # impl TypedAttributeProvider for Inbox {}
+    /// # impl AsyncResource for Inbox {
+    /// #     async fn aclose(&mut self) -> anyio::Result<()> { Ok(()) }
+    /// # }
+    /// # impl Listener for Inbox {
+    /// #     type Stream = String;
+    /// #     async fn accept(&mut self) -> anyio::Result<String> { self.0.receive().await }
+    /// # }
+    ///
+    /// # anyio::run(async {
+    /// let (tx, rx) = anyio::create_memory_object_stream(2);
+    /// tx.send_nowait("alice".to_owned()).unwrap();
+    /// drop(tx);
+    /// let greeted = std::sync::Mutex::new(Vec::new()); // borrowed, not shared by Arc
+    /// let _ = Inbox(rx)
+    ///     .serve_local(|name| {
+    ///         let greeted = &greeted;
+    ///         async move { greeted.lock().unwrap().push(name) }
+    ///     })
+    ///     .await;
+    /// assert_eq!(greeted.into_inner().unwrap(), ["alice"]);
+    /// # });
+    /// ```
+    async fn serve_local<H, F>(&mut self, handler: H) -> Result<()>
     where
         H: Fn(Self::Stream) -> F,
         F: Future + Send,

@@ -93,14 +93,16 @@ mod task;
 mod time;
 mod typed_attr;
 
+pub use abc::aclose_forcefully;
 pub use cancel::{
     CancelScope, CancelScopeRun, FailAfter, MoveOnAfter, WithCleanup, current_effective_deadline,
     fail_after, fail_after_with_reason, fail_at, move_on_after, move_on_at, with_cleanup,
 };
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use net::{
-    connect_tcp, connect_unix, create_tcp_listener, create_unix_listener, getaddrinfo, getnameinfo,
-    notify_closing, wait_readable, wait_writable,
+    connect_tcp, connect_unix, create_connected_udp_socket, create_connected_unix_datagram_socket,
+    create_tcp_listener, create_udp_socket, create_unix_datagram_socket, create_unix_listener,
+    getaddrinfo, getnameinfo, notify_closing, wait_readable, wait_writable,
 };
 pub use runtime::{Builder, Runtime, run};
 pub use streams::memory::{

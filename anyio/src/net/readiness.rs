@@ -128,6 +128,45 @@ pub async fn wait_writable(fd: &impl AsFd) -> Result<()> {
     wait_ready(fd, true).await
 }
 
+/// The old name of [`wait_readable`], kept as AnyIO keeps it.
+///
+/// # Examples
+///
+/// ```
+/// # #![allow(deprecated)]
+/// # anyio::run(async {
+/// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+/// anyio::net::wait_socket_writable(&a).await?;
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
+///
+/// # Errors
+///
+/// As for [`wait_readable`].
+#[deprecated(note = "use `anyio::wait_readable`")]
+pub async fn wait_socket_readable(fd: &impl AsFd) -> Result<()> {
+    wait_readable(fd).await
+}
+
+/// The old name of [`wait_writable`], kept as AnyIO keeps it.
+///
+/// # Examples
+///
+/// See [`wait_socket_readable`].
+///
+/// ```
+/// # #![allow(deprecated)]
+/// # let _ = anyio::net::wait_socket_writable::<std::fs::File>;
+/// ```
+///
+/// # Errors
+///
+/// As for [`wait_writable`].
+#[deprecated(note = "use `anyio::wait_writable`")]
+pub async fn wait_socket_writable(fd: &impl AsFd) -> Result<()> {
+    wait_writable(fd).await
+}
+
 /// Wakes every [`wait_readable`] and [`wait_writable`] on `fd` with an error of kind
 /// [`ErrorKind::ClosedResource`]: call it before closing a descriptor that tasks may be
 /// waiting on.

@@ -62,6 +62,10 @@ impl ToHost for std::net::Ipv6Addr {
 /// Looks up the socket addresses of `host` at `port` (the system's resolver, run on a
 /// blocking thread). Await it, or set [`family`](GetAddrInfo::family) first.
 ///
+/// A host name that is not ASCII goes through IDNA first (UTS 46 without transitional
+/// processing, as IDNA 2008: `"faß.de"` is looked up as `"xn--fa-hia.de"`, not as
+/// `"fass.de"`); an IP address is used as it is, with no lookup.
+///
 /// # Errors
 ///
 /// An error of kind [`ErrorKind::Io`] that names the host when it cannot be resolved, or
@@ -141,7 +145,7 @@ impl IntoFuture for GetAddrInfo {
             let found: Vec<SocketAddr> = match host.parse::<IpAddr>() {
                 Ok(ip) => vec![SocketAddr::new(ip, port)],
                 Err(_) => {
-                    let lookup = host.clone();
+                    let lookup = ascii_host(&host)?;
                     blocking::unblock(move || {
                         (lookup.as_str(), port)
                             .to_socket_addrs()
@@ -171,5 +175,43 @@ impl IntoFuture for GetAddrInfo {
             }
             Ok(addresses)
         })
+    }
+}
+
+/// The name to give the resolver: an ASCII name as it is, any other through IDNA.
+fn ascii_host(host: &str) -> Result<String> {
+    if host.is_ascii() {
+        return Ok(host.to_owned());
+    }
+    idna::domain_to_ascii(host).map_err(|error| {
+        Error::new(
+            ErrorKind::Io(std::io::ErrorKind::InvalidInput),
+            format!("the host name {host:?} is not a valid internationalized domain name: {error}"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ascii_host;
+
+    #[test]
+    fn non_ascii_names_go_through_idna_2008() {
+        assert_eq!(ascii_host("faß.de").unwrap(), "xn--fa-hia.de");
+        assert_eq!(
+            ascii_host("bücher.example").unwrap(),
+            "xn--bcher-kva.example"
+        );
+        assert_eq!(ascii_host("Example.COM").unwrap(), "Example.COM");
+    }
+
+    #[test]
+    fn an_invalid_name_is_an_error_naming_it() {
+        let error = ascii_host("bad\u{fffd}name.example").unwrap_err();
+        assert_eq!(
+            error.kind(),
+            crate::ErrorKind::Io(std::io::ErrorKind::InvalidInput)
+        );
+        assert!(error.to_string().contains("bad\u{fffd}name"), "{error}");
     }
 }

@@ -29,7 +29,7 @@ const MAX_FDS: usize = 253;
 
 /// The address of `path`: an abstract name on Linux when it starts with a NUL byte, else
 /// a path in the file system.
-fn unix_address(path: &Path) -> io::Result<UnixSocketAddr> {
+pub(crate) fn unix_address(path: &Path) -> io::Result<UnixSocketAddr> {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         use std::os::linux::net::SocketAddrExt;
@@ -41,9 +41,9 @@ fn unix_address(path: &Path) -> io::Result<UnixSocketAddr> {
     UnixSocketAddr::from_pathname(path)
 }
 
-/// The address as a typed attribute: its path, or for an abstract name the name with a
-/// leading NUL.
-fn socket_address(address: &UnixSocketAddr) -> SocketAddress {
+/// The path of an address, or for an abstract name the name with a leading NUL; empty
+/// for an unnamed socket.
+pub(crate) fn address_path(address: &UnixSocketAddr) -> PathBuf {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         use std::os::linux::net::SocketAddrExt;
@@ -51,18 +51,21 @@ fn socket_address(address: &UnixSocketAddr) -> SocketAddress {
         if let Some(name) = address.as_abstract_name() {
             let mut bytes = vec![0];
             bytes.extend_from_slice(name);
-            return SocketAddress::Unix(PathBuf::from(std::ffi::OsStr::from_bytes(&bytes)));
+            return PathBuf::from(std::ffi::OsStr::from_bytes(&bytes));
         }
     }
-    SocketAddress::Unix(
-        address
-            .as_pathname()
-            .map(Path::to_path_buf)
-            .unwrap_or_default(),
-    )
+    address
+        .as_pathname()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
-fn unix_attributes(
+/// The address as a typed attribute.
+fn socket_address(address: &UnixSocketAddr) -> SocketAddress {
+    SocketAddress::Unix(address_path(address))
+}
+
+pub(crate) fn unix_attributes(
     local: Option<UnixSocketAddr>,
     remote: Option<UnixSocketAddr>,
     fd: i32,
@@ -80,7 +83,7 @@ fn unix_attributes(
 }
 
 /// The error of an operation on `path`, naming it.
-fn path_error(error: io::Error, doing: &str, path: &Path) -> Error {
+pub(crate) fn path_error(error: io::Error, doing: &str, path: &Path) -> Error {
     Error::with_source(
         ErrorKind::Io(error.kind()),
         format!(
@@ -215,7 +218,7 @@ impl CreateUnixListener {
         let path = &self.path;
         let address = unix_address(path).map_err(|e| path_error(e, "address", path))?;
         if address.as_pathname().is_some() {
-            remove_stale_socket(path)?;
+            remove_stale_socket(path, SocketKind::Stream)?;
         }
         let listener = match address.as_pathname() {
             Some(_) => self
@@ -250,9 +253,16 @@ impl CreateUnixListener {
     }
 }
 
-/// Removes a socket file that no live process listens on (a connect is refused); a live
-/// one, or a file that is not a socket, is an error.
-fn remove_stale_socket(path: &Path) -> Result<()> {
+/// Which kind of socket a stale-file check connects as.
+#[derive(Clone, Copy)]
+pub(crate) enum SocketKind {
+    Stream,
+    Datagram,
+}
+
+/// Removes a socket file that no live process listens on (a connect of `kind` is
+/// refused); a live one, or a file that is not a socket, is an error.
+pub(crate) fn remove_stale_socket(path: &Path, kind: SocketKind) -> Result<()> {
     let Ok(metadata) = std::fs::symlink_metadata(path) else {
         return Ok(());
     };
@@ -262,13 +272,16 @@ fn remove_stale_socket(path: &Path) -> Result<()> {
             format!("{} exists and is not a UNIX socket", path.display()),
         ));
     }
-    match std::os::unix::net::UnixStream::connect(path) {
-        Ok(_) => Err(Error::new(
+    let probe = match kind {
+        SocketKind::Stream => std::os::unix::net::UnixStream::connect(path).map(drop),
+        SocketKind::Datagram => {
+            std::os::unix::net::UnixDatagram::unbound().and_then(|probe| probe.connect(path))
+        }
+    };
+    match probe {
+        Ok(()) => Err(Error::new(
             ErrorKind::Io(io::ErrorKind::AddrInUse),
-            format!(
-                "a live process listens on the UNIX socket {}",
-                path.display()
-            ),
+            format!("a live process uses the UNIX socket {}", path.display()),
         )),
         Err(error) if error.kind() == io::ErrorKind::ConnectionRefused => {
             std::fs::remove_file(path).map_err(|e| path_error(e, "replace the stale", path))

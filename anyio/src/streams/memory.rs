@@ -9,7 +9,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use crate::abc::{AsyncResource, ObjectReceiveStream, ObjectSendStream};
+use crate::abc::{
+    AsyncResource, ObjectReceiveStream, ObjectSendStream, UnreliableObjectReceiveStream,
+    UnreliableObjectSendStream,
+};
 use crate::error::{Error, ErrorKind, Result};
 use crate::lowlevel::is_cancelled;
 use crate::sync::waiters::{WaitQueue, Withdrawn, wake_all};
@@ -1199,7 +1202,7 @@ impl<T> AsyncResource for MemoryObjectSendStream<T> {
     }
 }
 
-impl<T> ObjectSendStream<T> for MemoryObjectSendStream<T> {
+impl<T> UnreliableObjectSendStream<T> for MemoryObjectSendStream<T> {
     /// As [`MemoryObjectSendStream::send`], with the item dropped on failure.
     ///
     /// # Cancel safety
@@ -1211,6 +1214,8 @@ impl<T> ObjectSendStream<T> for MemoryObjectSendStream<T> {
             .map_err(Error::from)
     }
 }
+
+impl<T> ObjectSendStream<T> for MemoryObjectSendStream<T> {}
 
 impl<T> TypedAttributeProvider for MemoryObjectReceiveStream<T> {}
 
@@ -1227,7 +1232,7 @@ impl<T> AsyncResource for MemoryObjectReceiveStream<T> {
     }
 }
 
-impl<T> ObjectReceiveStream<T> for MemoryObjectReceiveStream<T> {
+impl<T> UnreliableObjectReceiveStream<T> for MemoryObjectReceiveStream<T> {
     /// As [`MemoryObjectReceiveStream::receive`].
     ///
     /// # Cancel safety
@@ -1237,3 +1242,5 @@ impl<T> ObjectReceiveStream<T> for MemoryObjectReceiveStream<T> {
         MemoryObjectReceiveStream::receive(self).await
     }
 }
+
+impl<T> ObjectReceiveStream<T> for MemoryObjectReceiveStream<T> {}

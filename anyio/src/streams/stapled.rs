@@ -2,7 +2,7 @@
 
 use crate::abc::{
     AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, ObjectReceiveStream,
-    ObjectSendStream, ObjectStream,
+    ObjectSendStream, ObjectStream, UnreliableObjectReceiveStream, UnreliableObjectSendStream,
 };
 use crate::error::Result;
 use crate::typed_attr::{TypedAttributeProvider, TypedAttributes};
@@ -145,16 +145,16 @@ impl<S: ByteSendStream, R: ByteReceiveStream> ByteStream for StapledByteStream<S
 /// # Examples
 ///
 /// ```
-/// use anyio::abc::{ObjectReceiveStream, ObjectSendStream, ObjectStream};
+/// use anyio::abc::{ObjectStream, UnreliableObjectReceiveStream, UnreliableObjectSendStream};
 /// use anyio::streams::stapled::StapledObjectStream;
 ///
 /// # anyio::run(async {
 /// let (tx, rx) = anyio::create_memory_object_stream::<u32>(4);
 /// let mut looped = StapledObjectStream::new(tx, rx);
-/// ObjectSendStream::send(&mut looped, 1).await?;
+/// UnreliableObjectSendStream::send(&mut looped, 1).await?;
 /// looped.send_eof().await?;
-/// assert_eq!(ObjectReceiveStream::receive(&mut looped).await?, 1);
-/// let end = ObjectReceiveStream::receive(&mut looped).await.unwrap_err();
+/// assert_eq!(UnreliableObjectReceiveStream::receive(&mut looped).await?, 1);
+/// let end = UnreliableObjectReceiveStream::receive(&mut looped).await.unwrap_err();
 /// assert_eq!(end.kind(), anyio::ErrorKind::EndOfStream);
 /// # anyio::Result::Ok(()) }).unwrap();
 /// ```
@@ -204,20 +204,30 @@ impl<S, R> StapledObjectStream<S, R> {
 
 stapled_resource!(StapledObjectStream);
 
-impl<T, S: ObjectSendStream<T>, R: ObjectReceiveStream<T>> ObjectReceiveStream<T>
-    for StapledObjectStream<S, R>
+impl<T, S: UnreliableObjectSendStream<T>, R: UnreliableObjectReceiveStream<T>>
+    UnreliableObjectReceiveStream<T> for StapledObjectStream<S, R>
 {
     async fn receive(&mut self) -> Result<T> {
         self.receive_stream.receive().await
     }
 }
 
-impl<T, S: ObjectSendStream<T>, R: ObjectReceiveStream<T>> ObjectSendStream<T>
-    for StapledObjectStream<S, R>
+impl<T, S: UnreliableObjectSendStream<T>, R: UnreliableObjectReceiveStream<T>>
+    UnreliableObjectSendStream<T> for StapledObjectStream<S, R>
 {
     async fn send(&mut self, item: T) -> Result<()> {
         self.send_stream.send(item).await
     }
+}
+
+impl<T, S: ObjectSendStream<T>, R: ObjectReceiveStream<T>> ObjectReceiveStream<T>
+    for StapledObjectStream<S, R>
+{
+}
+
+impl<T, S: ObjectSendStream<T>, R: ObjectReceiveStream<T>> ObjectSendStream<T>
+    for StapledObjectStream<S, R>
+{
 }
 
 impl<T, S: ObjectSendStream<T>, R: ObjectReceiveStream<T>> ObjectStream<T>

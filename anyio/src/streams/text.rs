@@ -2,7 +2,8 @@
 
 use crate::abc::{
     ByteReceiveStream, ByteSendStream, ByteStream, DEFAULT_MAX_BYTES, ObjectReceiveStream,
-    ObjectSendStream, ObjectStream, forward_resource_to_inner,
+    ObjectSendStream, ObjectStream, UnreliableObjectReceiveStream, UnreliableObjectSendStream,
+    forward_resource_to_inner,
 };
 use crate::error::{Error, ErrorKind, Result};
 
@@ -229,11 +230,13 @@ async fn receive_text<S: ByteReceiveStream>(
 
 forward_resource_to_inner!(TextReceiveStream, inner);
 
-impl<S: ByteReceiveStream> ObjectReceiveStream<String> for TextReceiveStream<S> {
+impl<S: ByteReceiveStream> UnreliableObjectReceiveStream<String> for TextReceiveStream<S> {
     async fn receive(&mut self) -> Result<String> {
         TextReceiveStream::receive(self).await
     }
 }
+
+impl<S: ByteReceiveStream> ObjectReceiveStream<String> for TextReceiveStream<S> {}
 
 /// Sends strings to a byte stream as UTF-8. Offers the inner stream's typed attributes.
 ///
@@ -318,11 +321,13 @@ impl<S: ByteSendStream> TextSendStream<S> {
 
 forward_resource_to_inner!(TextSendStream, inner);
 
-impl<S: ByteSendStream> ObjectSendStream<String> for TextSendStream<S> {
+impl<S: ByteSendStream> UnreliableObjectSendStream<String> for TextSendStream<S> {
     async fn send(&mut self, item: String) -> Result<()> {
         TextSendStream::send(self, &item).await
     }
 }
+
+impl<S: ByteSendStream> ObjectSendStream<String> for TextSendStream<S> {}
 
 /// A two-way text stream over a byte stream: [`TextReceiveStream`] and
 /// [`TextSendStream`] in one.
@@ -475,17 +480,21 @@ impl<S: ByteStream> TextStream<S> {
 
 forward_resource_to_inner!(TextStream, inner);
 
-impl<S: ByteStream> ObjectReceiveStream<String> for TextStream<S> {
+impl<S: ByteStream> UnreliableObjectReceiveStream<String> for TextStream<S> {
     async fn receive(&mut self) -> Result<String> {
         TextStream::receive(self).await
     }
 }
 
-impl<S: ByteStream> ObjectSendStream<String> for TextStream<S> {
+impl<S: ByteStream> ObjectReceiveStream<String> for TextStream<S> {}
+
+impl<S: ByteStream> UnreliableObjectSendStream<String> for TextStream<S> {
     async fn send(&mut self, item: String) -> Result<()> {
         TextStream::send(self, &item).await
     }
 }
+
+impl<S: ByteStream> ObjectSendStream<String> for TextStream<S> {}
 
 impl<S: ByteStream> ObjectStream<String> for TextStream<S> {
     async fn send_eof(&mut self) -> Result<()> {
