@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 
 use anyio::abc::{AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, Listener};
@@ -316,4 +317,218 @@ async fn sixty_four_concurrent_clients_through_serve() {
     for (n, echoed) in served.iter().enumerate() {
         assert_eq!(echoed, &vec![n as u8; 160]);
     }
+}
+
+/// A listener whose accept queue is full: a further connection attempt gets no answer
+/// (its SYN is dropped), as from a host that blackholes the traffic.
+fn blackhole() -> (std::net::TcpListener, Vec<std::net::TcpStream>, SocketAddr) {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    socket.listen(0).unwrap();
+    let listener = std::net::TcpListener::from(socket);
+    let address = listener.local_addr().unwrap();
+    // Fill the queue: connections that are never accepted.
+    let mut fillers = Vec::new();
+    while fillers.len() < 8 {
+        match std::net::TcpStream::connect_timeout(&address, std::time::Duration::from_millis(200))
+        {
+            Ok(stream) => fillers.push(stream),
+            Err(_) => break, // the queue is full: this attempt was not answered
+        }
+    }
+    (listener, fillers, address)
+}
+
+#[anyio::test(timeout = 20)]
+async fn happy_eyeballs_moves_on_from_an_address_that_blackholes() {
+    let (_blackhole, _fillers, unanswered) = blackhole();
+    let (mut listener, port) = loopback_listener().await;
+    let good = SocketAddr::from(([127, 0, 0, 1], port));
+    // The first attempt never completes; after the delay the second one wins, and the
+    // first is cancelled (its socket closed).
+    let client = anyio::fail_after(
+        10,
+        anyio::net::connect_tcp_addresses([unanswered, good])
+            .happy_eyeballs_delay(0.05)
+            .into_future(),
+    )
+    .await
+    .expect("the blackholed address held the connection up")
+    .unwrap();
+    assert_eq!(client.extra::<RemotePort>().unwrap(), port);
+    let _server = listener.accept().await.unwrap();
+}
+
+#[anyio::test(timeout = 20)]
+async fn a_refused_attempt_starts_the_next_at_once_whatever_the_delay() {
+    let refused = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap(); // the listener is dropped: the port refuses
+    let (_listener, port) = loopback_listener().await;
+    let good = SocketAddr::from(([127, 0, 0, 1], port));
+    // A delay of an hour: only the refusal can start the second attempt in time.
+    let client = anyio::fail_after(
+        10,
+        anyio::net::connect_tcp_addresses([refused, good])
+            .happy_eyeballs_delay(3600)
+            .into_future(),
+    )
+    .await
+    .expect("the refusal did not start the next attempt")
+    .unwrap();
+    assert_eq!(client.extra::<RemotePort>().unwrap(), port);
+}
+
+#[anyio::test(timeout = 10)]
+async fn every_failed_address_is_reported() {
+    let closed = |_| {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+    };
+    let addresses: Vec<SocketAddr> = (0..3).map(closed).collect();
+    let error = anyio::net::connect_tcp_addresses(addresses.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.kind(),
+        ErrorKind::Io(std::io::ErrorKind::ConnectionRefused)
+    );
+    let message = error.to_string();
+    assert!(message.contains("tried 3"), "{message}");
+    for address in addresses {
+        assert!(message.contains(&address.to_string()), "{message}");
+    }
+    let none = anyio::net::connect_tcp_addresses([]).await.unwrap_err();
+    assert_eq!(none.kind(), ErrorKind::Io(std::io::ErrorKind::InvalidInput));
+}
+
+#[anyio::test(timeout = 10)]
+async fn a_host_name_that_is_not_valid_idna_is_named() {
+    let error = anyio::connect_tcp("bad\u{fffd}name.example", 80)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.kind(),
+        ErrorKind::Io(std::io::ErrorKind::InvalidInput)
+    );
+    assert!(
+        error.to_string().contains("bad\u{fffd}name.example"),
+        "{error}"
+    );
+}
+
+/// Blocks its thread until `parties` threads are inside, or `patience` passed: `true`
+/// if they all met.
+struct Rendezvous {
+    arrived: std::sync::Mutex<usize>,
+    all_in: std::sync::Condvar,
+}
+
+impl Rendezvous {
+    fn meet(&self, parties: usize, patience: std::time::Duration) -> bool {
+        let mut arrived = self.arrived.lock().unwrap();
+        *arrived += 1;
+        self.all_in.notify_all();
+        let (arrived, _) = self
+            .all_in
+            .wait_timeout_while(arrived, patience, |arrived| *arrived < parties)
+            .unwrap();
+        *arrived >= parties
+    }
+}
+
+#[anyio::test(timeout = 20, worker_threads = 2)]
+async fn serve_runs_handlers_in_parallel_on_the_worker_threads() {
+    let (mut listener, port) = loopback_listener().await;
+    // Both clients are queued before serve starts, so both handlers are spawned at once.
+    let mut clients = Vec::new();
+    for _ in 0..2 {
+        let client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        clients.push(TcpStream::from_std(client).unwrap());
+    }
+    let rendezvous = std::sync::Arc::new(Rendezvous {
+        arrived: std::sync::Mutex::new(0),
+        all_in: std::sync::Condvar::new(),
+    });
+    anyio::task_group!(|tg| {
+        tg.start_soon(async {
+            listener
+                .serve(move |mut stream: TcpStream| {
+                    let rendezvous = rendezvous.clone();
+                    async move {
+                        // Each handler blocks its thread until the other one is running
+                        // too: only handlers on two threads at once can both say yes.
+                        let met = rendezvous.meet(2, std::time::Duration::from_secs(5));
+                        stream.send(if met { b"y" } else { b"n" }).await
+                    }
+                })
+                .await
+        });
+        for client in &mut clients {
+            assert_eq!(
+                client.receive(1).await?,
+                b"y",
+                "the handlers did not run in parallel"
+            );
+        }
+        tg.cancel();
+        anyio::Result::Ok(())
+    })
+    .unwrap();
+}
+
+#[anyio::test(timeout = 10)]
+async fn serve_local_handlers_borrow_from_the_caller() {
+    let (mut listener, port) = loopback_listener().await;
+    let greeted = std::sync::Mutex::new(Vec::new());
+    anyio::task_group!(|tg| {
+        tg.start_soon(async {
+            listener
+                .serve_local(|mut stream: TcpStream| {
+                    let greeted = &greeted; // a borrow, not an Arc
+                    async move {
+                        let name = stream.receive(64).await?;
+                        greeted.lock().unwrap().push(name);
+                        stream.send(b"hello").await
+                    }
+                })
+                .await
+        });
+        for name in ["ann", "bob"] {
+            let mut client = anyio::connect_tcp("127.0.0.1", port).await?;
+            client.send(name.as_bytes()).await?;
+            assert_eq!(client.receive(64).await?, b"hello");
+        }
+        tg.cancel();
+        anyio::Result::Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        greeted.into_inner().unwrap(),
+        [b"ann".to_vec(), b"bob".to_vec()]
+    );
+}
+
+#[anyio::test(timeout = 10, worker_threads = 2)]
+async fn a_failing_handler_ends_serve_with_its_error() {
+    let (mut listener, port) = loopback_listener().await;
+    let error = anyio::task_group!(|tg| {
+        tg.start_soon(async move {
+            let _client = anyio::connect_tcp("127.0.0.1", port).await?;
+            anyio::sleep_forever().await;
+            anyio::Result::Ok(())
+        });
+        listener
+            .serve(|_stream: TcpStream| async move {
+                Err::<(), _>(anyio::Error::other("the handler gave up"))
+            })
+            .await
+    })
+    .unwrap_err();
+    assert!(error.to_string().contains("the handler gave up"), "{error}");
 }

@@ -87,3 +87,31 @@ async fn connection_churn() {
     }
     assert_eq!(open_fds(), before, "descriptors leaked");
 }
+
+#[test]
+fn datagram_socket_churn_leaves_no_descriptor() {
+    counting(datagram_churn());
+}
+
+async fn datagram_churn() {
+    let before = open_fds();
+    let mut server = anyio::create_udp_socket()
+        .local_host("127.0.0.1")
+        .await
+        .unwrap();
+    let port = server.extra::<LocalPort>().unwrap();
+    for n in 0..1_000_u32 {
+        let mut client = anyio::create_connected_udp_socket("127.0.0.1", port)
+            .await
+            .unwrap();
+        client.send(n.to_be_bytes()).await.unwrap();
+        assert_eq!(server.receive().await.unwrap().0, n.to_be_bytes());
+        if n % 2 == 0 {
+            client.aclose().await.unwrap();
+        } // else dropped
+        let unix = anyio::create_unix_datagram_socket().await.unwrap();
+        drop(unix);
+    }
+    server.aclose().await.unwrap();
+    assert_eq!(open_fds(), before, "a datagram socket kept its descriptor");
+}

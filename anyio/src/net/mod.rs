@@ -25,7 +25,8 @@ pub use readiness::{getnameinfo, notify_closing, wait_readable, wait_writable};
 pub use readiness::{wait_socket_readable, wait_socket_writable};
 pub use resolve::{GetAddrInfo, ToHost, getaddrinfo};
 pub use tcp::{
-    ConnectTcp, CreateTcpListener, TcpListener, TcpStream, connect_tcp, create_tcp_listener,
+    ConnectTcp, CreateTcpListener, TcpListener, TcpStream, connect_tcp, connect_tcp_addresses,
+    create_tcp_listener,
 };
 pub use udp::{
     ConnectedUdpSocket, CreateConnectedUdpSocket, CreateUdpSocket, UdpSocket,

@@ -60,15 +60,68 @@ const DEFAULT_HAPPY_EYEBALLS_DELAY: Duration = Duration::from_millis(250);
 /// Cancelled or dropped, every attempt in progress is dropped and its socket closed.
 pub fn connect_tcp(host: impl ToHost, port: u16) -> ConnectTcp {
     ConnectTcp {
-        host: host.to_host(),
-        port,
+        target: Target::Host(host.to_host(), port),
         local_host: None,
         local_port: 0,
         happy_eyeballs_delay: DEFAULT_HAPPY_EYEBALLS_DELAY,
     }
 }
 
-/// The builder of [`connect_tcp`]: await it to connect.
+/// Connects over TCP to the first of `addresses` that answers, racing them as
+/// [`connect_tcp`] races a host's addresses (Happy Eyeballs), in the order given: for
+/// addresses resolved elsewhere (a resolver of your own, a list from a configuration).
+/// The builder's options are those of [`connect_tcp`].
+///
+/// # Errors
+///
+/// When every attempt failed (or `addresses` is empty), one error that lists every
+/// address tried and why.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let listener = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+/// let port = anyio::TypedAttributeProvider::extra::<anyio::net::LocalPort>(&listener)?;
+/// let closed = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?; // dropped: refuses
+/// let good = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+/// let client = anyio::net::connect_tcp_addresses([closed, good]).await?;
+/// let remote = anyio::TypedAttributeProvider::extra::<anyio::net::RemotePort>(&client)?;
+/// assert_eq!(remote, port);
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
+///
+/// # Cancel safety
+///
+/// As for [`connect_tcp`].
+pub fn connect_tcp_addresses(addresses: impl IntoIterator<Item = SocketAddr>) -> ConnectTcp {
+    ConnectTcp {
+        target: Target::Addresses(addresses.into_iter().collect()),
+        local_host: None,
+        local_port: 0,
+        happy_eyeballs_delay: DEFAULT_HAPPY_EYEBALLS_DELAY,
+    }
+}
+
+/// What a [`ConnectTcp`] connects to.
+#[derive(Debug, Clone)]
+enum Target {
+    /// A host to resolve, and the port.
+    Host(String, u16),
+    /// Addresses resolved already, tried in this order.
+    Addresses(Vec<SocketAddr>),
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Host(host, port) => write!(f, "{host}:{port}"),
+            Target::Addresses(addresses) => write!(f, "any of {} addresses", addresses.len()),
+        }
+    }
+}
+
+/// The builder of [`connect_tcp`] and [`connect_tcp_addresses`]: await it to connect.
 ///
 /// # Examples
 ///
@@ -87,8 +140,7 @@ pub fn connect_tcp(host: impl ToHost, port: u16) -> ConnectTcp {
 #[derive(Debug, Clone)]
 #[must_use = "connect_tcp does nothing unless awaited"]
 pub struct ConnectTcp {
-    host: String,
-    port: u16,
+    target: Target,
     local_host: Option<String>,
     local_port: u16,
     happy_eyeballs_delay: Duration,
@@ -133,10 +185,28 @@ impl ConnectTcp {
             None => None,
         };
         let family = local.map_or(AddressFamily::Unspecified, |l| AddressFamily::of(&l));
-        let addresses = getaddrinfo(self.host.as_str(), self.port)
-            .family(family)
-            .await?;
-        let attempts = interleave_families(addresses);
+        let attempts = match &self.target {
+            Target::Host(host, port) => {
+                interleave_families(getaddrinfo(host.as_str(), *port).family(family).await?)
+            }
+            Target::Addresses(addresses) => {
+                crate::lowlevel::checkpoint_if_cancelled().await;
+                let usable: Vec<SocketAddr> = addresses
+                    .iter()
+                    .copied()
+                    .filter(|address| family.allows(address))
+                    .collect();
+                if usable.is_empty() {
+                    return Err(Error::new(
+                        ErrorKind::Io(io::ErrorKind::InvalidInput),
+                        format!(
+                            "no address to connect to: {addresses:?} has none of the family {family:?}"
+                        ),
+                    ));
+                }
+                usable
+            }
+        };
         let stream = happy_eyeballs(&attempts, local, self.local_port, self.happy_eyeballs_delay)
             .await
             .map_err(|failures| {
@@ -150,9 +220,8 @@ impl ConnectTcp {
                 Error::new(
                     kind,
                     format!(
-                        "could not connect to {}:{} (tried {}): {}",
-                        self.host,
-                        self.port,
+                        "could not connect to {} (tried {}): {}",
+                        self.target,
                         failures.len(),
                         details.join("; ")
                     ),
