@@ -1,5 +1,6 @@
 //! A TCP echo server and its clients in one program: the server serves each connection
-//! in a task of its own, and a handler that meets a bad client (one that disconnects
+//! in a task of its own, spawned on the runtime's worker threads (so the server uses
+//! every core), and a handler that meets a bad client (one that disconnects
 //! mid-message, or sends nothing within a deadline) ends only that connection.
 //!
 //! Run it with `cargo run --example echo_server`.

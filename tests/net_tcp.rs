@@ -532,3 +532,30 @@ async fn a_failing_handler_ends_serve_with_its_error() {
     .unwrap_err();
     assert!(error.to_string().contains("the handler gave up"), "{error}");
 }
+
+#[anyio::test(timeout = 10)]
+async fn a_split_stream_receives_and_sends_at_once() {
+    let (mut client, mut server) = connected_pair().await;
+    let (mut reader, mut writer) = client.split();
+    assert_eq!(
+        reader.extra::<RemotePort>().unwrap(),
+        writer.extra::<RemotePort>().unwrap()
+    );
+    anyio::task_group!(|tg| {
+        // The reader waits first; the writer's data comes back through the server.
+        tg.start_soon(async {
+            assert_eq!(reader.receive(64).await?, b"round trip");
+            anyio::Result::Ok(())
+        });
+        anyio::wait_all_tasks_blocked().await;
+        writer.send(b"round trip").await?;
+        let request = server.receive(64).await?;
+        server.send(&request).await?;
+        // Closing the send half is a half-close: the server sees the end.
+        writer.aclose().await?;
+        let end = server.receive(64).await.unwrap_err();
+        assert_eq!(end.kind(), ErrorKind::EndOfStream);
+        anyio::Result::Ok(())
+    })
+    .unwrap();
+}

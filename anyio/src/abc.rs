@@ -52,8 +52,6 @@ pub trait AsyncResource {
 /// # Examples
 ///
 /// ```
-/// use anyio::abc::AsyncResource;
-///
 /// # anyio::run(async {
 /// let (mut tx, _rx) = anyio::create_memory_object_stream::<u8>(1);
 /// anyio::aclose_forcefully(&mut tx).await?;
@@ -187,7 +185,7 @@ impl<T, S: UnreliableObjectReceiveStream<T> + UnreliableObjectSendStream<T>>
 /// # Examples
 ///
 /// ```
-/// use anyio::abc::{ObjectReceiveStream, UnreliableObjectReceiveStream};
+/// use anyio::abc::ObjectReceiveStream;
 ///
 /// /// Sums every number a stream carries, whatever the stream.
 /// async fn sum(stream: &mut impl ObjectReceiveStream<u64>) -> anyio::Result<u64> {
@@ -218,7 +216,7 @@ pub trait ObjectReceiveStream<T>: UnreliableObjectReceiveStream<T> {}
 /// # Examples
 ///
 /// ```
-/// use anyio::abc::{ObjectSendStream, UnreliableObjectSendStream};
+/// use anyio::abc::ObjectSendStream;
 ///
 /// async fn greet(stream: &mut impl ObjectSendStream<String>) -> anyio::Result<()> {
 ///     stream.send("hello".to_owned()).await

@@ -71,9 +71,27 @@ async fn unix_sockets() -> anyio::Result<()> {
 }
 // ANCHOR_END: unix
 
+// ANCHOR: udp
+async fn udp() -> anyio::Result<()> {
+    let mut server = anyio::create_udp_socket().local_host("127.0.0.1").await?;
+    let port = server.extra::<LocalPort>()?;
+    let mut client = anyio::create_connected_udp_socket("127.0.0.1", port).await?;
+    client.send(b"are you there?").await?;
+    let (question, sender) = server.receive().await?; // one datagram, and who sent it
+    server.send_to(b"yes", sender.ip(), sender.port()).await?;
+    println!(
+        "  {sender} asked {:?}; the answer was {:?}",
+        String::from_utf8_lossy(&question),
+        String::from_utf8(client.receive().await?)
+    );
+    Ok(())
+}
+// ANCHOR_END: udp
+
 #[anyio::main]
 async fn main() -> anyio::Result<()> {
     server_and_clients().await?;
     unix_sockets().await?;
+    udp().await?;
     Ok(())
 }

@@ -25,14 +25,17 @@ pub use readiness::{getnameinfo, notify_closing, wait_readable, wait_writable};
 pub use readiness::{wait_socket_readable, wait_socket_writable};
 pub use resolve::{GetAddrInfo, ToHost, getaddrinfo};
 pub use tcp::{
-    ConnectTcp, CreateTcpListener, TcpListener, TcpStream, connect_tcp, connect_tcp_addresses,
-    create_tcp_listener,
+    ConnectTcp, CreateTcpListener, TcpListener, TcpReceiveHalf, TcpSendHalf, TcpStream,
+    connect_tcp, connect_tcp_addresses, create_tcp_listener,
 };
 pub use udp::{
     ConnectedUdpSocket, CreateConnectedUdpSocket, CreateUdpSocket, UdpSocket,
     create_connected_udp_socket, create_udp_socket,
 };
-pub use unix::{CreateUnixListener, UnixListener, UnixStream, connect_unix, create_unix_listener};
+pub use unix::{
+    CreateUnixListener, UnixListener, UnixReceiveHalf, UnixSendHalf, UnixStream, connect_unix,
+    create_unix_listener,
+};
 pub use unix_datagram::{
     ConnectedUnixDatagramSocket, CreateConnectedUnixDatagramSocket, CreateUnixDatagramSocket,
     UnixDatagramSocket, create_connected_unix_datagram_socket, create_unix_datagram_socket,

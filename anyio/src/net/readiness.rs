@@ -135,8 +135,11 @@ pub async fn wait_writable(fd: &impl AsFd) -> Result<()> {
 /// ```
 /// # #![allow(deprecated)]
 /// # anyio::run(async {
-/// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
-/// anyio::net::wait_socket_writable(&a).await?;
+/// use std::io::Write;
+///
+/// let (mut a, b) = std::os::unix::net::UnixStream::pair()?;
+/// a.write_all(b"x")?;
+/// anyio::net::wait_socket_readable(&b).await?; // as anyio::wait_readable(&b)
 /// # anyio::Result::Ok(()) }).unwrap();
 /// ```
 ///
@@ -152,11 +155,12 @@ pub async fn wait_socket_readable(fd: &impl AsFd) -> Result<()> {
 ///
 /// # Examples
 ///
-/// See [`wait_socket_readable`].
-///
 /// ```
 /// # #![allow(deprecated)]
-/// # let _ = anyio::net::wait_socket_writable::<std::fs::File>;
+/// # anyio::run(async {
+/// let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+/// anyio::net::wait_socket_writable(&a).await?; // as anyio::wait_writable(&a)
+/// # anyio::Result::Ok(()) }).unwrap();
 /// ```
 ///
 /// # Errors

@@ -157,3 +157,153 @@ macro_rules! socket_stream_impls {
     };
 }
 pub(crate) use socket_stream_impls;
+
+/// `split` for a socket stream type (as made by [`socket_stream_impls`]), and its two
+/// halves: each borrows the stream, so one task can receive while another sends.
+macro_rules! socket_stream_halves {
+    ($stream:ident, $receive_half:ident, $send_half:ident, $what:expr, $example:literal) => {
+        impl $stream {
+            /// Splits the stream into a receiving and a sending half that borrow it, so
+            /// that one task can receive while another sends (e.g. a chat client's reader
+            /// and writer). Both halves offer the stream's typed attributes.
+            ///
+            /// # Examples
+            ///
+            #[doc = $example]
+            pub fn split(&mut self) -> ($receive_half<'_>, $send_half<'_>) {
+                let stream = &*self;
+                ($receive_half { stream }, $send_half { stream })
+            }
+        }
+
+        #[doc = concat!("The receiving half of a [`", stringify!($stream), "`], from [`split`](", stringify!($stream), "::split).")]
+        ///
+        /// # Cancel safety
+        ///
+        /// As for the stream's `receive`: cancel-safe.
+        ///
+        /// # Examples
+        ///
+        #[doc = concat!("See [`", stringify!($stream), "::split`].")]
+        ///
+        /// ```
+        #[doc = concat!("# let _ = std::mem::size_of::<anyio::net::", stringify!($receive_half), "<'static>>();")]
+        /// ```
+        #[derive(Debug)]
+        pub struct $receive_half<'a> {
+            stream: &'a $stream,
+        }
+
+        #[doc = concat!("The sending half of a [`", stringify!($stream), "`], from [`split`](", stringify!($stream), "::split).")]
+        ///
+        /// # Cancel safety
+        ///
+        /// As for the stream's `send`: a send cancelled halfway may have sent part of its
+        /// bytes.
+        ///
+        /// # Examples
+        ///
+        #[doc = concat!("See [`", stringify!($stream), "::split`].")]
+        ///
+        /// ```
+        #[doc = concat!("# let _ = std::mem::size_of::<anyio::net::", stringify!($send_half), "<'static>>();")]
+        /// ```
+        #[derive(Debug)]
+        pub struct $send_half<'a> {
+            stream: &'a $stream,
+        }
+
+        impl $crate::typed_attr::TypedAttributeProvider for $receive_half<'_> {
+            fn extra_attributes(&self) -> $crate::typed_attr::TypedAttributes {
+                self.stream.extra_attributes()
+            }
+        }
+
+        impl $crate::typed_attr::TypedAttributeProvider for $send_half<'_> {
+            fn extra_attributes(&self) -> $crate::typed_attr::TypedAttributes {
+                self.stream.extra_attributes()
+            }
+        }
+
+        impl $crate::abc::AsyncResource for $receive_half<'_> {
+            /// Shuts the receiving direction down (the stream itself stays open until it
+            /// is closed or dropped).
+            async fn aclose(&mut self) -> $crate::Result<()> {
+                if let Ok(socket) = self.stream.socket() {
+                    let _ = socket.get_ref().shutdown(::std::net::Shutdown::Read);
+                }
+                Ok(())
+            }
+        }
+
+        impl $crate::abc::AsyncResource for $send_half<'_> {
+            /// Shuts the sending direction down: the peer sees the end of the stream.
+            async fn aclose(&mut self) -> $crate::Result<()> {
+                if let Ok(socket) = self.stream.socket() {
+                    let _ = socket.get_ref().shutdown(::std::net::Shutdown::Write);
+                }
+                Ok(())
+            }
+        }
+
+        impl $crate::abc::ByteReceiveStream for $receive_half<'_> {
+            async fn receive(&mut self, max_bytes: usize) -> $crate::Result<Vec<u8>> {
+                $crate::net::stream_io::receive(self.stream.socket()?, max_bytes, $what).await
+            }
+        }
+
+        impl $crate::abc::ByteSendStream for $send_half<'_> {
+            async fn send(&mut self, data: &[u8]) -> $crate::Result<()> {
+                $crate::net::stream_io::send(self.stream.socket()?, data, $what).await
+            }
+        }
+
+        impl futures_io::AsyncRead for $receive_half<'_> {
+            fn poll_read(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                match self.stream.inner.as_ref() {
+                    Some(mut socket) => ::std::pin::Pin::new(&mut socket).poll_read(cx, buf),
+                    None => {
+                        ::std::task::Poll::Ready(Err(::std::io::ErrorKind::NotConnected.into()))
+                    }
+                }
+            }
+        }
+
+        impl futures_io::AsyncWrite for $send_half<'_> {
+            fn poll_write(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &[u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                match self.stream.inner.as_ref() {
+                    Some(mut socket) => ::std::pin::Pin::new(&mut socket).poll_write(cx, buf),
+                    None => {
+                        ::std::task::Poll::Ready(Err(::std::io::ErrorKind::NotConnected.into()))
+                    }
+                }
+            }
+
+            fn poll_flush(
+                self: ::std::pin::Pin<&mut Self>,
+                _cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                ::std::task::Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(
+                self: ::std::pin::Pin<&mut Self>,
+                _cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                if let Some(socket) = self.stream.inner.as_ref() {
+                    let _ = socket.get_ref().shutdown(::std::net::Shutdown::Write);
+                }
+                ::std::task::Poll::Ready(Ok(()))
+            }
+        }
+    };
+}
+pub(crate) use socket_stream_halves;

@@ -455,6 +455,35 @@ impl TypedAttributeProvider for TcpStream {
 }
 
 stream_io::socket_stream_impls!(TcpStream, "TCP");
+stream_io::socket_stream_halves!(
+    TcpStream,
+    TcpReceiveHalf,
+    TcpSendHalf,
+    "TCP",
+    r#"
+```
+use anyio::abc::{ByteReceiveStream, ByteSendStream, Listener};
+
+# anyio::run(async {
+let mut listener = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+let port = anyio::TypedAttributeProvider::extra::<anyio::net::LocalPort>(&listener)?;
+let mut client = anyio::connect_tcp("127.0.0.1", port).await?;
+let mut server = listener.accept().await?;
+let (mut reader, mut writer) = client.split();
+anyio::task_group!(|tg| {
+    tg.start_soon(async move { writer.send(b"sent while reading").await });
+    let echoed = async {
+        let request = server.receive(64).await?;
+        server.send(&request).await
+    };
+    echoed.await?;
+    assert_eq!(reader.receive(64).await?, b"sent while reading");
+    anyio::Result::Ok(())
+})?;
+# anyio::Result::Ok(()) }).unwrap();
+```
+"#
+);
 
 /// Listens for TCP connections on every address of its local host (for the default, on
 /// all interfaces over IPv4 and IPv6, with one port for both). Await it, or set options

@@ -282,10 +282,15 @@ impl UdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`create_udp_socket`].
-    ///
     /// ```
-    /// # let _ = anyio::net::UdpSocket::send_to;
+    /// # anyio::run(async {
+    /// let mut socket = anyio::create_udp_socket().local_host("127.0.0.1").await?;
+    /// let port = anyio::TypedAttributeProvider::extra::<anyio::net::LocalPort>(&socket)?;
+    /// socket.send_to(b"by name", "localhost", port).await?; // resolved first
+    /// socket.send_to(b"by address", std::net::Ipv4Addr::LOCALHOST, port).await?;
+    /// assert_eq!(socket.receive().await?.0, b"by name");
+    /// assert_eq!(socket.receive().await?.0, b"by address");
+    /// # anyio::Result::Ok(()) }).unwrap();
     /// ```
     pub async fn send_to(&mut self, data: &[u8], host: impl ToHost, port: u16) -> Result<()> {
         let local = self.socket()?.get_ref().local_addr()?;
@@ -574,10 +579,16 @@ impl ConnectedUdpSocket {
     ///
     /// # Examples
     ///
-    /// See [`create_connected_udp_socket`].
-    ///
     /// ```
-    /// # let _ = anyio::net::ConnectedUdpSocket::send::<Vec<u8>>;
+    /// # anyio::run(async {
+    /// let mut server = anyio::create_udp_socket().local_host("127.0.0.1").await?;
+    /// let port = anyio::TypedAttributeProvider::extra::<anyio::net::LocalPort>(&server)?;
+    /// let mut client = anyio::create_connected_udp_socket("127.0.0.1", port).await?;
+    /// client.send(b"a slice").await?;
+    /// client.send(vec![1, 2, 3]).await?; // or an owned buffer
+    /// assert_eq!(server.receive().await?.0, b"a slice");
+    /// assert_eq!(server.receive().await?.0, [1, 2, 3]);
+    /// # anyio::Result::Ok(()) }).unwrap();
     /// ```
     pub async fn send(&mut self, data: impl AsRef<[u8]>) -> Result<()> {
         crate::lowlevel::checkpoint_if_cancelled().await;

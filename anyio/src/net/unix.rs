@@ -518,6 +518,28 @@ impl TypedAttributeProvider for UnixStream {
 }
 
 stream_io::socket_stream_impls!(UnixStream, "UNIX");
+stream_io::socket_stream_halves!(
+    UnixStream,
+    UnixReceiveHalf,
+    UnixSendHalf,
+    "UNIX",
+    r#"
+```
+use anyio::abc::{ByteReceiveStream, ByteSendStream};
+
+# anyio::run(async {
+let (a, b) = std::os::unix::net::UnixStream::pair()?;
+let mut a = anyio::net::UnixStream::from_std(a)?;
+let mut b = anyio::net::UnixStream::from_std(b)?;
+let (mut reader, mut writer) = a.split();
+writer.send(b"ping").await?;
+assert_eq!(b.receive(64).await?, b"ping");
+b.send(b"pong").await?;
+assert_eq!(reader.receive(64).await?, b"pong");
+# anyio::Result::Ok(()) }).unwrap();
+```
+"#
+);
 
 /// A listener on a UNIX socket: a [`Listener`] of [`UnixStream`]s. Dropping it (or
 /// `aclose`) closes the socket; the socket file stays, and the next listener on the

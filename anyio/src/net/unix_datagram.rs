@@ -175,12 +175,13 @@ impl UnixDatagramSocket {
     ///
     /// ```
     /// # anyio::run(async {
-    /// let (a, b) = std::os::unix::net::UnixDatagram::pair()?;
-    /// let (a, mut b) = (
-    ///     anyio::net::UnixDatagramSocket::from_std(a)?,
-    ///     anyio::net::UnixDatagramSocket::from_std(b)?,
-    /// );
-    /// # drop(a);
+    /// let dir = std::env::temp_dir().join(format!("anyio-doc-dgstd-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let bound = std::os::unix::net::UnixDatagram::bind(dir.join("std.sock"))?;
+    /// let mut socket = anyio::net::UnixDatagramSocket::from_std(bound)?;
+    /// std::os::unix::net::UnixDatagram::unbound()?.send_to(b"from std", dir.join("std.sock"))?;
+    /// assert_eq!(socket.receive().await?.0, b"from std");
+    /// # std::fs::remove_dir_all(&dir)?;
     /// # anyio::Result::Ok(()) }).unwrap();
     /// ```
     pub fn from_std(socket: UnixDatagram) -> Result<UnixDatagramSocket> {
@@ -234,10 +235,19 @@ impl UnixDatagramSocket {
     ///
     /// # Examples
     ///
-    /// See [`create_unix_datagram_socket`].
-    ///
     /// ```
-    /// # let _ = anyio::net::UnixDatagramSocket::send_to::<&str>;
+    /// # anyio::run(async {
+    /// let dir = std::env::temp_dir().join(format!("anyio-doc-dgsend-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let mut server = anyio::create_unix_datagram_socket()
+    ///     .local_path(dir.join("server.sock"))
+    ///     .await?;
+    /// let mut client = anyio::create_unix_datagram_socket().await?; // unnamed
+    /// client.send_to(b"anonymous", dir.join("server.sock")).await?;
+    /// let (data, sender) = server.receive().await?;
+    /// assert_eq!((data.as_slice(), sender.as_os_str().is_empty()), (&b"anonymous"[..], true));
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # anyio::Result::Ok(()) }).unwrap();
     /// ```
     pub async fn send_to(&mut self, data: &[u8], path: impl AsRef<Path>) -> Result<()> {
         crate::lowlevel::checkpoint_if_cancelled().await;
@@ -478,10 +488,20 @@ impl ConnectedUnixDatagramSocket {
     ///
     /// # Examples
     ///
-    /// See [`create_connected_unix_datagram_socket`].
-    ///
     /// ```
-    /// # let _ = anyio::net::ConnectedUnixDatagramSocket::send::<Vec<u8>>;
+    /// # anyio::run(async {
+    /// let dir = std::env::temp_dir().join(format!("anyio-doc-cdsend-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let mut server = anyio::create_unix_datagram_socket()
+    ///     .local_path(dir.join("server.sock"))
+    ///     .await?;
+    /// let mut client = anyio::create_connected_unix_datagram_socket(dir.join("server.sock")).await?;
+    /// client.send(b"one").await?;
+    /// client.send(vec![2; 2]).await?;
+    /// assert_eq!(server.receive().await?.0, b"one");
+    /// assert_eq!(server.receive().await?.0, [2, 2]);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # anyio::Result::Ok(()) }).unwrap();
     /// ```
     pub async fn send(&mut self, data: impl AsRef<[u8]>) -> Result<()> {
         crate::lowlevel::checkpoint_if_cancelled().await;
