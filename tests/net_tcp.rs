@@ -559,3 +559,47 @@ async fn a_split_stream_receives_and_sends_at_once() {
     })
     .unwrap();
 }
+
+#[anyio::test(timeout = 10)]
+async fn a_reset_connection_is_broken_with_the_system_error_as_its_cause() {
+    let (mut listener, port) = loopback_listener().await;
+    let client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut server = listener.accept().await.unwrap();
+    // Closing with a zero linger time resets the connection.
+    socket2::SockRef::from(&client)
+        .set_linger(Some(std::time::Duration::ZERO))
+        .unwrap();
+    drop(client);
+    let error = server.receive(64).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::BrokenResource);
+    let cause = std::error::Error::source(&error)
+        .and_then(|source| source.downcast_ref::<std::io::Error>())
+        .expect("the system's error is the cause");
+    assert_eq!(cause.kind(), std::io::ErrorKind::ConnectionReset);
+    // After the local close, the stream is closed rather than broken.
+    server.aclose().await.unwrap();
+    assert_eq!(
+        server.receive(64).await.unwrap_err().kind(),
+        ErrorKind::ClosedResource
+    );
+}
+
+#[anyio::test(timeout = 10)]
+async fn sending_to_a_peer_that_closed_ends_in_a_broken_resource() {
+    let (mut client, server) = connected_pair().await;
+    drop(server);
+    let mut outcome = Ok(());
+    for _ in 0..200 {
+        outcome = client.send(b"anyone there?").await;
+        if outcome.is_err() {
+            break;
+        }
+        anyio::sleep(0.005).await;
+    }
+    assert_eq!(outcome.unwrap_err().kind(), ErrorKind::BrokenResource);
+    client.aclose().await.unwrap();
+    assert_eq!(
+        client.send(b"x").await.unwrap_err().kind(),
+        ErrorKind::ClosedResource
+    );
+}
