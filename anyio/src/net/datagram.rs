@@ -13,15 +13,15 @@ use crate::error::{Error, ErrorKind};
 pub(crate) const MAX_DATAGRAM: usize = 65_536;
 
 /// A socket's receive buffer, allocated at its first receive and reused after; each
-/// datagram is copied out at its exact size.
+/// datagram is copied out at its exact size. It also remembers whether the last poll
+/// registered for readiness.
 #[derive(Default)]
-pub(crate) struct ReceiveBuffer(Option<Box<[u8]>>);
-
-impl ReceiveBuffer {
-    fn get(&mut self) -> &mut [u8] {
-        self.0
-            .get_or_insert_with(|| vec![0; MAX_DATAGRAM].into_boxed_slice())
-    }
+pub(crate) struct ReceiveBuffer {
+    buffer: Option<Box<[u8]>>,
+    /// The last poll returned `Pending` after registering for readiness: the next poll
+    /// takes the readiness event first (see `stream_io::poll_read_ready_first`, which
+    /// explains the wasted receive this saves).
+    waited: bool,
 }
 
 /// Polls `socket` for one datagram with `receive` (a non-blocking `recv` or `recvfrom`
@@ -29,11 +29,20 @@ impl ReceiveBuffer {
 /// poll that returns it.
 pub(crate) fn poll_receive<S, A>(
     socket: &Async<S>,
-    buffer: &mut ReceiveBuffer,
+    state: &mut ReceiveBuffer,
     cx: &mut Context<'_>,
     receive: impl Fn(&S, &mut [u8]) -> io::Result<(usize, A)>,
 ) -> Poll<io::Result<(Vec<u8>, A)>> {
-    let buffer = buffer.get();
+    if state.waited {
+        match socket.poll_readable(cx) {
+            Poll::Ready(Ok(())) => state.waited = false,
+            Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+            Poll::Pending => return Poll::Pending,
+        }
+    }
+    let buffer = state
+        .buffer
+        .get_or_insert_with(|| vec![0; MAX_DATAGRAM].into_boxed_slice());
     loop {
         match receive(socket.get_ref(), buffer) {
             Ok((length, sender)) => return Poll::Ready(Ok((buffer[..length].to_vec(), sender))),
@@ -43,7 +52,10 @@ pub(crate) fn poll_receive<S, A>(
         match socket.poll_readable(cx) {
             Poll::Ready(Ok(())) => {}
             Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
-            Poll::Pending => return Poll::Pending,
+            Poll::Pending => {
+                state.waited = true;
+                return Poll::Pending;
+            }
         }
     }
 }

@@ -1,9 +1,11 @@
 //! What TCP and UNIX stream sockets share: receive, send and the errors they report.
 
+use std::future::Future;
 use std::io;
+use std::task::Poll;
 
 use async_io::Async;
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use futures_lite::AsyncWriteExt;
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -11,14 +13,12 @@ use crate::error::{Error, ErrorKind, Result};
 /// a read takes bytes only in the poll that returns them.
 pub(crate) async fn receive<S>(socket: &Async<S>, max_bytes: usize, what: &str) -> Result<Vec<u8>>
 where
-    for<'a> &'a Async<S>: futures_io::AsyncRead,
+    for<'a> &'a S: io::Read,
 {
     crate::abc::check_max_bytes(max_bytes)?;
     crate::lowlevel::checkpoint_if_cancelled().await;
-    let mut reader = socket;
     let mut buffer = vec![0; max_bytes.min(crate::abc::DEFAULT_MAX_BYTES)];
-    let read = reader
-        .read(&mut buffer)
+    let read = poll_read_ready_first(socket, &mut buffer)
         .await
         .map_err(|error| stream_error(error, what))?;
     if read == 0 {
@@ -29,6 +29,46 @@ where
     }
     buffer.truncate(read);
     Ok(buffer)
+}
+
+/// One read from `socket` into `buffer`, waiting for readiness as needed.
+///
+/// Unlike async-io's own `poll_read`, a poll that follows a readiness wake first takes
+/// that wake's event (no system call) before it reads. async-io remembers a delivered
+/// event until a `poll_readable` sees it; reading first would leave it there, and the
+/// next read that finds no data would then see that stale event, read again and fail
+/// again before it registers: one wasted `recv` per wait.
+fn poll_read_ready_first<'a, S>(
+    socket: &'a Async<S>,
+    buffer: &'a mut [u8],
+) -> impl Future<Output = io::Result<usize>> + 'a
+where
+    for<'b> &'b S: io::Read,
+{
+    let mut waited = false;
+    std::future::poll_fn(move |cx| {
+        if waited {
+            match socket.poll_readable(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        loop {
+            match io::Read::read(&mut socket.get_ref(), buffer) {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                other => return Poll::Ready(other),
+            }
+            match socket.poll_readable(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending => {
+                    waited = true;
+                    return Poll::Pending;
+                }
+            }
+        }
+    })
 }
 
 /// Sends all of `data` on `socket`.
