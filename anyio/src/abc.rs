@@ -4,6 +4,28 @@
 //! size. Every stream is an [`AsyncResource`] and a [`TypedAttributeProvider`]. The
 //! methods are `async fn`s, so the traits are used through generics (`S: ByteStream`),
 //! not trait objects.
+//!
+//! # Examples
+//!
+//! Code written against the traits works with any stream; here, an in-memory pair:
+//!
+//! ```
+//! use anyio::abc::{ByteReceiveStream, ByteSendStream, ByteStream};
+//! use anyio::streams::object_bytes::memory_byte_stream_pair;
+//!
+//! /// Answers one request with its bytes uppercased.
+//! async fn shout(stream: &mut impl ByteStream) -> anyio::Result<()> {
+//!     let request = stream.receive(1024).await?;
+//!     stream.send(&request.to_ascii_uppercase()).await
+//! }
+//!
+//! # anyio::run(async {
+//! let (mut client, mut server) = memory_byte_stream_pair(1);
+//! client.send(b"hello").await?;
+//! shout(&mut server).await?;
+//! assert_eq!(client.receive(64).await?, b"HELLO");
+//! # anyio::Result::Ok(()) }).unwrap();
+//! ```
 
 #![allow(async_fn_in_trait)]
 
@@ -36,6 +58,21 @@ pub trait AsyncResource {
     ///
     /// Depends on the implementation (see the implementing type's documentation): a close
     /// cancelled or dropped halfway may leave the resource partly closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::abc::{AsyncResource, ByteSendStream};
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    ///
+    /// # anyio::run(async {
+    /// let (mut stream, _peer) = memory_byte_stream_pair(1);
+    /// stream.aclose().await?;
+    /// stream.aclose().await?; // closing again does nothing
+    /// let late = stream.send(b"late").await.unwrap_err();
+    /// assert_eq!(late.kind(), anyio::ErrorKind::ClosedResource);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     async fn aclose(&mut self) -> Result<()>;
 }
 
@@ -105,6 +142,23 @@ pub trait UnreliableObjectReceiveStream<T>: AsyncResource + TypedAttributeProvid
     /// cancel-safe one loses no object when a receive is cancelled or dropped before it
     /// returned it, as
     /// [`MemoryObjectReceiveStream::receive`](crate::MemoryObjectReceiveStream::receive).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::abc::UnreliableObjectReceiveStream;
+    /// use anyio::net::LocalPort;
+    ///
+    /// # anyio::run(async {
+    /// let mut server = anyio::create_udp_socket().local_host("127.0.0.1").await?;
+    /// let port = server.extra::<LocalPort>()?;
+    /// let mut client = anyio::create_connected_udp_socket("127.0.0.1", port).await?;
+    /// client.send(b"datagram").await?;
+    /// let (data, _sender) = UnreliableObjectReceiveStream::receive(&mut server).await?;
+    /// assert_eq!(data, b"datagram");
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     async fn receive(&mut self) -> Result<T>;
 }
 
@@ -140,6 +194,22 @@ pub trait UnreliableObjectSendStream<T>: AsyncResource + TypedAttributeProvider 
     /// Depends on the implementation (see the implementing type's documentation), which
     /// says whether a cancelled send may still deliver its item;
     /// [`MemoryObjectSendStream::send`](crate::MemoryObjectSendStream::send) never does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::net::SocketAddr;
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::abc::UnreliableObjectSendStream;
+    /// use anyio::net::LocalPort;
+    ///
+    /// # anyio::run(async {
+    /// let mut socket = anyio::create_udp_socket().local_host("127.0.0.1").await?;
+    /// let myself = SocketAddr::from(([127, 0, 0, 1], socket.extra::<LocalPort>()?));
+    /// socket.send((b"to myself".to_vec(), myself)).await?; // a (datagram, address) pair
+    /// assert_eq!(socket.receive().await?, (b"to myself".to_vec(), myself));
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     async fn send(&mut self, item: T) -> Result<()>;
 }
 
@@ -252,6 +322,25 @@ pub trait ObjectStream<T>: ObjectReceiveStream<T> + ObjectSendStream<T> {
     /// # Cancel safety
     ///
     /// Depends on the implementation (see the implementing type's documentation).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::abc::{ObjectStream, UnreliableObjectReceiveStream, UnreliableObjectSendStream};
+    /// use anyio::streams::stapled::StapledObjectStream;
+    ///
+    /// # anyio::run(async {
+    /// let (to_b, from_a) = anyio::create_memory_object_stream::<&str>(1);
+    /// let (to_a, from_b) = anyio::create_memory_object_stream::<&str>(1);
+    /// let mut a = StapledObjectStream::new(to_b, from_b);
+    /// let mut b = StapledObjectStream::new(to_a, from_a);
+    /// a.send_eof().await?; // a is done sending, but still receives
+    /// let end = UnreliableObjectReceiveStream::receive(&mut b).await.unwrap_err();
+    /// assert_eq!(end.kind(), anyio::ErrorKind::EndOfStream);
+    /// UnreliableObjectSendStream::send(&mut b, "still there?").await?;
+    /// assert_eq!(UnreliableObjectReceiveStream::receive(&mut a).await?, "still there?");
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     async fn send_eof(&mut self) -> Result<()>;
 }
 
@@ -283,6 +372,23 @@ pub trait ByteReceiveStream: AsyncResource + TypedAttributeProvider {
     /// Depends on the implementation (see the implementing type's documentation). A
     /// cancel-safe one loses no bytes when a receive is cancelled or dropped before it
     /// returned them: they come with the next receive.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::abc::{ByteReceiveStream, ByteSendStream, ByteStream};
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    ///
+    /// # anyio::run(async {
+    /// let (mut a, mut b) = memory_byte_stream_pair(1);
+    /// a.send(b"hello").await?;
+    /// a.send_eof().await?;
+    /// assert_eq!(b.receive(3).await?, b"hel"); // at most `max_bytes`
+    /// assert_eq!(b.receive(3).await?, b"lo");
+    /// let end = b.receive(3).await.unwrap_err();
+    /// assert_eq!(end.kind(), anyio::ErrorKind::EndOfStream);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     async fn receive(&mut self, max_bytes: usize) -> Result<Vec<u8>>;
 }
 
@@ -308,6 +414,22 @@ pub trait ByteSendStream: AsyncResource + TypedAttributeProvider {
     /// Depends on the implementation (see the implementing type's documentation). Unless
     /// it says otherwise, a send cancelled or dropped halfway may have sent part of `data`,
     /// and how much is not reported.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::abc::{ByteReceiveStream, ByteSendStream};
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    ///
+    /// # anyio::run(async {
+    /// let (mut a, mut b) = memory_byte_stream_pair(1);
+    /// a.send(b"hello").await?;
+    /// assert_eq!(b.receive(64).await?, b"hello");
+    /// drop(b); // the peer is gone
+    /// let lost = a.send(b"anyone?").await.unwrap_err();
+    /// assert_eq!(lost.kind(), anyio::ErrorKind::BrokenResource);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     async fn send(&mut self, data: &[u8]) -> Result<()>;
 }
 
@@ -332,6 +454,22 @@ pub trait ByteStream: ByteReceiveStream + ByteSendStream {
     /// # Cancel safety
     ///
     /// Depends on the implementation (see the implementing type's documentation).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::abc::{ByteReceiveStream, ByteSendStream, ByteStream};
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    ///
+    /// # anyio::run(async {
+    /// let (mut a, mut b) = memory_byte_stream_pair(1);
+    /// a.send(b"last words").await?;
+    /// a.send_eof().await?;
+    /// assert_eq!(b.receive(64).await?, b"last words");
+    /// let end = b.receive(64).await.unwrap_err(); // what came before the end comes first
+    /// assert_eq!(end.kind(), anyio::ErrorKind::EndOfStream);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     async fn send_eof(&mut self) -> Result<()>;
 }
 
@@ -391,6 +529,21 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
     /// cancel-safe one loses no connection when an accept is cancelled or dropped;
     /// [`MultiListener`](crate::streams::multi_listener::MultiListener) needs this of its
     /// listeners.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::abc::Listener;
+    /// use anyio::net::{LocalPort, RemotePort};
+    ///
+    /// # anyio::run(async {
+    /// let mut listener = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+    /// let client = anyio::connect_tcp("127.0.0.1", listener.extra::<LocalPort>()?).await?;
+    /// let server = listener.accept().await?; // the server's end of that connection
+    /// assert_eq!(server.extra::<RemotePort>()?, client.extra::<LocalPort>()?);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     async fn accept(&mut self) -> Result<Self::Stream>;
 
     /// Accepts connections until accepting fails, running `handler` on each in a task of
@@ -414,6 +567,40 @@ pub trait Listener: AsyncResource + TypedAttributeProvider {
     /// suspension point (losing what `accept` loses then), and the running handlers are
     /// cancelled and waited for. Dropped from outside, the handlers are dropped at their
     /// next suspension point.
+    ///
+    /// # Examples
+    ///
+    /// A TCP server that greets each client and counts them. The handlers run on the
+    /// worker threads, so what they share, they share by `Arc`:
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::abc::{ByteReceiveStream, ByteSendStream, Listener};
+    /// use anyio::net::{LocalPort, TcpStream};
+    ///
+    /// # anyio::run(async {
+    /// let mut listener = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+    /// let port = listener.extra::<LocalPort>()?;
+    /// let served = Arc::new(AtomicUsize::new(0));
+    /// let counter = Arc::clone(&served);
+    /// anyio::task_group!(|tg| {
+    ///     tg.start_soon(listener.serve(move |mut client: TcpStream| {
+    ///         let counter = Arc::clone(&counter); // each handler owns its own `Arc`
+    ///         async move {
+    ///             counter.fetch_add(1, Ordering::Relaxed);
+    ///             client.send(b"hello").await
+    ///         }
+    ///     }));
+    ///     let mut client = anyio::connect_tcp("127.0.0.1", port).await?;
+    ///     assert_eq!(client.receive(64).await?, b"hello");
+    ///     tg.cancel(); // stops the server
+    ///     anyio::Result::Ok(())
+    /// })?;
+    /// assert_eq!(served.load(Ordering::Relaxed), 1);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     async fn serve<H, F>(&mut self, handler: H) -> Result<()>
     where
         H: Fn(Self::Stream) -> F,

@@ -7,6 +7,30 @@
 //! Operations that complete at once also spend the task's cooperative budget (see the
 //! crate docs, "Cooperative scheduling"): after 128 of them in a row the next one yields.
 //! [`checkpoint`] always yields; [`checkpoint_if_cancelled`] never does.
+//!
+//! # Examples
+//!
+//! A long computation that lets other tasks run, and obeys cancellation, as an anyio
+//! operation does:
+//!
+//! ```
+//! async fn sum(numbers: &[u64]) -> u64 {
+//!     let mut total = 0;
+//!     for chunk in numbers.chunks(1000) {
+//!         anyio::lowlevel::checkpoint().await; // yields; ends here if cancelled
+//!         total += chunk.iter().sum::<u64>();
+//!     }
+//!     total
+//! }
+//!
+//! # anyio::run(async {
+//! let numbers: Vec<u64> = (1..=10_000).collect();
+//! assert_eq!(sum(&numbers).await, 50_005_000);
+//! let scope = anyio::CancelScope::new();
+//! scope.cancel();
+//! assert_eq!(scope.run(sum(&numbers)).await, None); // stopped at the first checkpoint
+//! # });
+//! ```
 
 use std::future::Future;
 use std::pin::Pin;

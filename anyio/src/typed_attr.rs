@@ -209,6 +209,20 @@ impl fmt::Debug for TypedAttributes {
 pub trait TypedAttributeProvider {
     /// Every attribute this object offers, including those of what it wraps. The default
     /// offers none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::net::{AddressFamily, Family, RemotePort};
+    ///
+    /// # anyio::run(async {
+    /// let listener = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+    /// let attributes = listener.extra_attributes();
+    /// assert_eq!(attributes.get::<Family>(), Some(&AddressFamily::Inet));
+    /// assert_eq!(attributes.get::<RemotePort>(), None); // a listener has no peer
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     fn extra_attributes(&self) -> TypedAttributes {
         TypedAttributes::new()
     }
@@ -218,6 +232,21 @@ pub trait TypedAttributeProvider {
     /// # Errors
     ///
     /// [`ErrorKind::TypedAttributeLookup`], naming the attribute, if it is not offered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::net::LocalPort;
+    /// use anyio::streams::file::FilePath;
+    ///
+    /// # anyio::run(async {
+    /// let socket = anyio::create_udp_socket().local_host("127.0.0.1").await?;
+    /// assert_ne!(socket.extra::<LocalPort>()?, 0);
+    /// let missing = socket.extra::<FilePath>().unwrap_err(); // a socket has no file path
+    /// assert_eq!(missing.kind(), anyio::ErrorKind::TypedAttributeLookup);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     fn extra<A: TypedAttribute>(&self) -> Result<A::Value>
     where
         Self: Sized,
@@ -234,6 +263,17 @@ pub trait TypedAttributeProvider {
     }
 
     /// The value of attribute `A`, or `default` if it is not offered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::net::LocalPort;
+    /// use anyio::streams::object_bytes::memory_byte_stream_pair;
+    ///
+    /// let (stream, _peer) = memory_byte_stream_pair(1);
+    /// assert_eq!(stream.extra_or::<LocalPort>(0), 0); // an in-memory stream has no port
+    /// ```
     fn extra_or<A: TypedAttribute>(&self, default: A::Value) -> A::Value
     where
         Self: Sized,

@@ -29,6 +29,17 @@ use std::time::Duration;
 /// ```
 pub trait IntoDuration {
     /// The delay as a `Duration`; `Duration::MAX` means "never".
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use anyio::IntoDuration;
+    ///
+    /// assert_eq!(0.25.into_duration(), Duration::from_millis(250));
+    /// assert_eq!(Duration::from_millis(10).into_duration(), Duration::from_millis(10));
+    /// assert_eq!(f64::INFINITY.into_duration(), Duration::MAX); // never
+    /// ```
     fn into_duration(self) -> Duration;
 }
 

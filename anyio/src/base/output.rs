@@ -29,9 +29,32 @@ pub trait TaskOutput {
     type Value;
 
     /// Whether this output is a failure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TaskOutput;
+    ///
+    /// assert!(Err::<(), _>("disk full").is_failure());
+    /// assert!(!Ok::<u8, anyio::Error>(1).is_failure());
+    /// assert!(!().is_failure());
+    /// ```
     fn is_failure(&self) -> bool;
 
     /// The value, or the failure as an [`anyio::Error`](Error).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io;
+    /// use anyio::{ErrorKind, TaskOutput};
+    ///
+    /// assert_eq!(Ok::<_, String>(5).into_result().unwrap(), 5);
+    /// let text = Err::<(), _>("disk full").into_result().unwrap_err();
+    /// assert_eq!(text.kind(), ErrorKind::Other);
+    /// let missing = Err::<(), _>(io::Error::from(io::ErrorKind::NotFound)).into_result();
+    /// assert_eq!(missing.unwrap_err().kind(), ErrorKind::Io(io::ErrorKind::NotFound)); // kept
+    /// ```
     fn into_result(self) -> Result<Self::Value, Error>;
 }
 

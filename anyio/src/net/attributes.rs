@@ -28,6 +28,15 @@ pub enum SocketAddress {
 
 impl SocketAddress {
     /// The port of an IP address (`None` for a UNIX socket).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::net::SocketAddress;
+    ///
+    /// assert_eq!(SocketAddress::Ip("[::1]:443".parse().unwrap()).port(), Some(443));
+    /// assert_eq!(SocketAddress::Unix("/run/app.sock".into()).port(), None);
+    /// ```
     pub fn port(&self) -> Option<u16> {
         match self {
             SocketAddress::Ip(address) => Some(address.port()),
@@ -72,6 +81,15 @@ pub enum AddressFamily {
 
 impl AddressFamily {
     /// The family of an IP address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::net::AddressFamily;
+    ///
+    /// let v4: std::net::SocketAddr = "127.0.0.1:80".parse().unwrap();
+    /// assert_eq!(AddressFamily::of(&v4), AddressFamily::Inet);
+    /// ```
     pub fn of(address: &SocketAddr) -> AddressFamily {
         match address {
             SocketAddr::V4(_) => AddressFamily::Inet,
@@ -80,6 +98,17 @@ impl AddressFamily {
     }
 
     /// Whether this family, as a filter, allows `address`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::net::AddressFamily;
+    ///
+    /// let v4: std::net::SocketAddr = "127.0.0.1:80".parse().unwrap();
+    /// assert!(AddressFamily::Inet.allows(&v4));
+    /// assert!(AddressFamily::Unspecified.allows(&v4)); // any family
+    /// assert!(!AddressFamily::Inet6.allows(&v4));
+    /// ```
     pub fn allows(self, address: &SocketAddr) -> bool {
         self == AddressFamily::Unspecified || self == AddressFamily::of(address)
     }

@@ -5,6 +5,26 @@
 //! Every operation is a checkpoint and says in its docs what a cancel does to data.
 //! Sockets are closed when dropped (and by `aclose`); a connection attempt that loses a
 //! race, or whose caller is cancelled, closes its socket at once.
+//!
+//! # Examples
+//!
+//! A TCP round trip on the loopback interface:
+//!
+//! ```
+//! use anyio::TypedAttributeProvider;
+//! use anyio::abc::{ByteReceiveStream, ByteSendStream, Listener};
+//! use anyio::net::LocalPort;
+//!
+//! # anyio::run(async {
+//! let mut listener = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+//! let mut client = anyio::connect_tcp("127.0.0.1", listener.extra::<LocalPort>()?).await?;
+//! let mut server = listener.accept().await?;
+//! client.send(b"ping").await?;
+//! let request = server.receive(64).await?;
+//! server.send(&request).await?; // echo it back
+//! assert_eq!(client.receive(64).await?, b"ping");
+//! # anyio::Result::Ok(()) }).unwrap();
+//! ```
 
 mod attributes;
 mod datagram;

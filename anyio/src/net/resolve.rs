@@ -20,6 +20,15 @@ use crate::net::AddressFamily;
 /// ```
 pub trait ToHost {
     /// The host as text (an IPv6 address without brackets).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::net::ToHost;
+    ///
+    /// assert_eq!(std::net::Ipv6Addr::LOCALHOST.to_host(), "::1"); // no brackets
+    /// assert_eq!(String::from("localhost").to_host(), "localhost");
+    /// ```
     fn to_host(&self) -> String;
 }
 

@@ -149,12 +149,44 @@ pub struct ConnectTcp {
 impl ConnectTcp {
     /// Binds the connecting socket to this local address first (an IP address or a name
     /// that resolves to one). Only addresses of the same family are then tried.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::net::{LocalAddress, LocalPort, SocketAddress};
+    ///
+    /// # anyio::run(async {
+    /// let listener = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+    /// let port = listener.extra::<LocalPort>()?;
+    /// // Bound to 127.0.0.1, the client tries only the IPv4 addresses of "localhost".
+    /// let client = anyio::connect_tcp("localhost", port).local_host("127.0.0.1").await?;
+    /// let SocketAddress::Ip(local) = client.extra::<LocalAddress>()? else { unreachable!() };
+    /// assert_eq!(local.ip(), std::net::Ipv4Addr::LOCALHOST);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn local_host(mut self, host: impl ToHost) -> Self {
         self.local_host = Some(host.to_host());
         self
     }
 
     /// Binds the connecting socket to this local port first (0: any).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::net::LocalPort;
+    ///
+    /// # anyio::run(async {
+    /// let listener = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+    /// let port = listener.extra::<LocalPort>()?;
+    /// // A free port: one the system picks, released at once.
+    /// let free = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    /// let client = anyio::connect_tcp("127.0.0.1", port).local_port(free).await?;
+    /// assert_eq!(client.extra::<LocalPort>()?, free);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn local_port(mut self, port: u16) -> Self {
         self.local_port = port;
         self
@@ -162,6 +194,25 @@ impl ConnectTcp {
 
     /// How long an attempt runs alone before the next one starts (default 0.25 s; plain
     /// numbers are seconds).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::net::{LocalPort, RemotePort};
+    ///
+    /// # anyio::run(async {
+    /// let listener = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+    /// let port = listener.extra::<LocalPort>()?;
+    /// // If "localhost" is ::1 and 127.0.0.1, the second attempt starts 10 ms after the
+    /// // first (or as soon as it fails).
+    /// let client = anyio::connect_tcp("localhost", port)
+    ///     .happy_eyeballs_delay(Duration::from_millis(10))
+    ///     .await?;
+    /// assert_eq!(client.extra::<RemotePort>()?, port);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn happy_eyeballs_delay(mut self, delay: impl IntoDuration) -> Self {
         self.happy_eyeballs_delay = delay.into_duration();
         self
@@ -541,6 +592,15 @@ pub struct CreateTcpListener {
 
 impl CreateTcpListener {
     /// The host to listen on (default: all interfaces, IPv4 and IPv6).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let listener = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+    /// assert_eq!(listener.local_addresses()[0].ip(), std::net::Ipv4Addr::LOCALHOST);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn local_host(mut self, host: impl ToHost) -> Self {
         self.local_host = Some(host.to_host());
         self
@@ -548,12 +608,45 @@ impl CreateTcpListener {
 
     /// The port to listen on (default 0: one the system chooses, the same for every
     /// address).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::net::LocalPort;
+    ///
+    /// # anyio::run(async {
+    /// // A free port: one the system picks, released at once.
+    /// let free = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    /// let listener = anyio::create_tcp_listener()
+    ///     .local_host("127.0.0.1")
+    ///     .local_port(free)
+    ///     .await?;
+    /// assert_eq!(listener.extra::<LocalPort>()?, free);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn local_port(mut self, port: u16) -> Self {
         self.local_port = port;
         self
     }
 
     /// Only addresses of this family (default: any).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::net::{AddressFamily, Family};
+    ///
+    /// # anyio::run(async {
+    /// let listener = anyio::create_tcp_listener()
+    ///     .local_host("localhost")
+    ///     .family(AddressFamily::Inet) // 127.0.0.1, not ::1
+    ///     .await?;
+    /// assert_eq!(listener.extra::<Family>()?, AddressFamily::Inet);
+    /// assert!(listener.local_addresses().iter().all(|a| a.is_ipv4()));
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn family(mut self, family: AddressFamily) -> Self {
         self.family = family;
         self
@@ -561,12 +654,52 @@ impl CreateTcpListener {
 
     /// The length of the queue of connections not yet accepted (default 65536, capped
     /// by the system).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::abc::Listener;
+    /// use anyio::net::LocalPort;
+    ///
+    /// # anyio::run(async {
+    /// let mut listener = anyio::create_tcp_listener()
+    ///     .local_host("127.0.0.1")
+    ///     .backlog(8)
+    ///     .await?;
+    /// let port = listener.extra::<LocalPort>()?;
+    /// let _client = anyio::connect_tcp("127.0.0.1", port).await?; // queued until accepted
+    /// let server = listener.accept().await?;
+    /// assert_eq!(server.extra::<LocalPort>()?, port);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn backlog(mut self, backlog: u32) -> Self {
         self.backlog = backlog;
         self
     }
 
     /// Sets `SO_REUSEPORT`, so that several listeners can share the port.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::net::LocalPort;
+    ///
+    /// # anyio::run(async {
+    /// let first = anyio::create_tcp_listener()
+    ///     .local_host("127.0.0.1")
+    ///     .reuse_port(true)
+    ///     .await?;
+    /// let port = first.extra::<LocalPort>()?;
+    /// let second = anyio::create_tcp_listener()
+    ///     .local_host("127.0.0.1")
+    ///     .local_port(port) // the same port, shared
+    ///     .reuse_port(true)
+    ///     .await?;
+    /// assert_eq!(second.extra::<LocalPort>()?, port);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn reuse_port(mut self, reuse_port: bool) -> Self {
         self.reuse_port = reuse_port;
         self

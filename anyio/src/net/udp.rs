@@ -80,24 +80,90 @@ pub struct CreateUdpSocket {
 
 impl CreateUdpSocket {
     /// The local host to bind (a name or an IP address; default: every interface).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::net::{LocalAddress, SocketAddress};
+    ///
+    /// # anyio::run(async {
+    /// let socket = anyio::create_udp_socket().local_host("127.0.0.1").await?;
+    /// let SocketAddress::Ip(local) = socket.extra::<LocalAddress>()? else { unreachable!() };
+    /// assert_eq!(local.ip(), std::net::Ipv4Addr::LOCALHOST);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn local_host(mut self, host: impl ToHost) -> Self {
         self.local_host = Some(host.to_host());
         self
     }
 
     /// The local port to bind (default 0: the system chooses one).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::net::LocalPort;
+    ///
+    /// # anyio::run(async {
+    /// // A free port: one the system picks, released at once.
+    /// let free = std::net::UdpSocket::bind("127.0.0.1:0")?.local_addr()?.port();
+    /// let socket = anyio::create_udp_socket()
+    ///     .local_host("127.0.0.1")
+    ///     .local_port(free)
+    ///     .await?;
+    /// assert_eq!(socket.extra::<LocalPort>()?, free);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn local_port(mut self, port: u16) -> Self {
         self.local_port = port;
         self
     }
 
     /// The address family (default: that of the local host, else IPv4).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::net::{AddressFamily, Family};
+    ///
+    /// # anyio::run(async {
+    /// let socket = anyio::create_udp_socket()
+    ///     .local_host("localhost")
+    ///     .family(AddressFamily::Inet) // 127.0.0.1, not ::1
+    ///     .await?;
+    /// assert_eq!(socket.extra::<Family>()?, AddressFamily::Inet);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn family(mut self, family: AddressFamily) -> Self {
         self.family = family;
         self
     }
 
     /// Sets `SO_REUSEPORT`, so several sockets that all set it may bind the same port.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::net::LocalPort;
+    ///
+    /// # anyio::run(async {
+    /// let first = anyio::create_udp_socket()
+    ///     .local_host("127.0.0.1")
+    ///     .reuse_port(true)
+    ///     .await?;
+    /// let port = first.extra::<LocalPort>()?;
+    /// let second = anyio::create_udp_socket()
+    ///     .local_host("127.0.0.1")
+    ///     .local_port(port) // the same port, shared
+    ///     .reuse_port(true)
+    ///     .await?;
+    /// assert_eq!(second.extra::<LocalPort>()?, port);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn reuse_port(mut self, reuse_port: bool) -> Self {
         self.reuse_port = reuse_port;
         self
@@ -441,24 +507,98 @@ pub struct CreateConnectedUdpSocket {
 
 impl CreateConnectedUdpSocket {
     /// Only addresses of `family` (default: the first address the remote host has).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::net::{AddressFamily, Family, LocalPort};
+    ///
+    /// # anyio::run(async {
+    /// let server = anyio::create_udp_socket().local_host("127.0.0.1").await?;
+    /// let port = server.extra::<LocalPort>()?;
+    /// let client = anyio::create_connected_udp_socket("localhost", port)
+    ///     .family(AddressFamily::Inet) // 127.0.0.1, not ::1
+    ///     .await?;
+    /// assert_eq!(client.extra::<Family>()?, AddressFamily::Inet);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn family(mut self, family: AddressFamily) -> Self {
         self.family = family;
         self
     }
 
     /// The local host to bind (default: every interface of the remote's family).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::net::{LocalAddress, LocalPort, SocketAddress};
+    ///
+    /// # anyio::run(async {
+    /// let server = anyio::create_udp_socket().local_host("127.0.0.1").await?;
+    /// let port = server.extra::<LocalPort>()?;
+    /// let client = anyio::create_connected_udp_socket("127.0.0.1", port)
+    ///     .local_host("127.0.0.1")
+    ///     .await?;
+    /// let SocketAddress::Ip(local) = client.extra::<LocalAddress>()? else { unreachable!() };
+    /// assert_eq!(local.ip(), std::net::Ipv4Addr::LOCALHOST);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn local_host(mut self, host: impl ToHost) -> Self {
         self.local_host = Some(host.to_host());
         self
     }
 
     /// The local port to bind (default 0: the system chooses one).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::net::LocalPort;
+    ///
+    /// # anyio::run(async {
+    /// let server = anyio::create_udp_socket().local_host("127.0.0.1").await?;
+    /// let port = server.extra::<LocalPort>()?;
+    /// // A free port: one the system picks, released at once.
+    /// let free = std::net::UdpSocket::bind("127.0.0.1:0")?.local_addr()?.port();
+    /// let client = anyio::create_connected_udp_socket("127.0.0.1", port)
+    ///     .local_port(free)
+    ///     .await?;
+    /// assert_eq!(client.extra::<LocalPort>()?, free);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn local_port(mut self, port: u16) -> Self {
         self.local_port = port;
         self
     }
 
     /// Sets `SO_REUSEPORT`, so several sockets that all set it may bind the same port.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::net::LocalPort;
+    ///
+    /// # anyio::run(async {
+    /// let server = anyio::create_udp_socket().local_host("127.0.0.1").await?;
+    /// let port = server.extra::<LocalPort>()?;
+    /// let first = anyio::create_udp_socket()
+    ///     .local_host("127.0.0.1")
+    ///     .reuse_port(true)
+    ///     .await?;
+    /// let shared = first.extra::<LocalPort>()?;
+    /// let client = anyio::create_connected_udp_socket("127.0.0.1", port)
+    ///     .local_host("127.0.0.1")
+    ///     .local_port(shared) // the port of `first`, shared
+    ///     .reuse_port(true)
+    ///     .await?;
+    /// assert_eq!(client.extra::<LocalPort>()?, shared);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn reuse_port(mut self, reuse_port: bool) -> Self {
         self.reuse_port = reuse_port;
         self

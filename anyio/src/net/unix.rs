@@ -188,6 +188,21 @@ pub struct CreateUnixListener {
 
 impl CreateUnixListener {
     /// The permissions of the socket file (e.g. `0o600`: only its owner may connect).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::fs::PermissionsExt;
+    ///
+    /// # anyio::run(async {
+    /// let dir = std::env::temp_dir().join(format!("anyio-doc-lmode-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("private.sock");
+    /// let _listener = anyio::create_unix_listener(&path).mode(0o600).await?;
+    /// assert_eq!(std::fs::metadata(&path)?.permissions().mode() & 0o777, 0o600);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn mode(mut self, mode: u32) -> Self {
         self.mode = Some(mode);
         self
@@ -195,6 +210,22 @@ impl CreateUnixListener {
 
     /// The length of the queue of connections not yet accepted (default 65536, capped
     /// by the system).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::abc::Listener;
+    ///
+    /// # anyio::run(async {
+    /// let dir = std::env::temp_dir().join(format!("anyio-doc-backlog-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("queue.sock");
+    /// let mut listener = anyio::create_unix_listener(&path).backlog(8).await?;
+    /// let _client = anyio::connect_unix(&path).await?; // queued until accepted
+    /// let _server = listener.accept().await?;
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn backlog(mut self, backlog: u32) -> Self {
         self.backlog = backlog;
         self

@@ -105,12 +105,46 @@ pub struct CreateUnixDatagramSocket {
 
 impl CreateUnixDatagramSocket {
     /// The path to bind (default: none, an unnamed socket).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::net::{LocalAddress, SocketAddress};
+    ///
+    /// # anyio::run(async {
+    /// let dir = std::env::temp_dir().join(format!("anyio-doc-dgram-path-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("server.sock");
+    /// let socket = anyio::create_unix_datagram_socket().local_path(&path).await?;
+    /// assert_eq!(socket.extra::<LocalAddress>()?, SocketAddress::Unix(path));
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn local_path(mut self, path: impl AsRef<Path>) -> Self {
         self.local.path = Some(path.as_ref().to_path_buf());
         self
     }
 
     /// The permissions of the socket file (e.g. `0o600`: only its owner may send to it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::fs::PermissionsExt;
+    ///
+    /// # anyio::run(async {
+    /// let dir = std::env::temp_dir().join(format!("anyio-doc-dgram-mode-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("private.sock");
+    /// let _socket = anyio::create_unix_datagram_socket()
+    ///     .local_path(&path)
+    ///     .local_mode(0o600)
+    ///     .await?;
+    /// assert_eq!(std::fs::metadata(&path)?.permissions().mode() & 0o777, 0o600);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn local_mode(mut self, mode: u32) -> Self {
         self.local.mode = Some(mode);
         self
@@ -377,12 +411,51 @@ pub struct CreateConnectedUnixDatagramSocket {
 
 impl CreateConnectedUnixDatagramSocket {
     /// The path to bind (default: none, an unnamed socket the peer cannot reply to).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let dir = std::env::temp_dir().join(format!("anyio-doc-cdpath-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let mut server = anyio::create_unix_datagram_socket()
+    ///     .local_path(dir.join("server.sock"))
+    ///     .await?;
+    /// let mut client = anyio::create_connected_unix_datagram_socket(dir.join("server.sock"))
+    ///     .local_path(dir.join("client.sock")) // so that the server can reply
+    ///     .await?;
+    /// server.send_to(b"hello", dir.join("client.sock")).await?;
+    /// assert_eq!(client.receive().await?, b"hello");
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn local_path(mut self, path: impl AsRef<Path>) -> Self {
         self.local.path = Some(path.as_ref().to_path_buf());
         self
     }
 
     /// The permissions of the local socket file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::fs::PermissionsExt;
+    ///
+    /// # anyio::run(async {
+    /// let dir = std::env::temp_dir().join(format!("anyio-doc-cdmode-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let _server = anyio::create_unix_datagram_socket()
+    ///     .local_path(dir.join("server.sock"))
+    ///     .await?;
+    /// let _client = anyio::create_connected_unix_datagram_socket(dir.join("server.sock"))
+    ///     .local_path(dir.join("client.sock"))
+    ///     .local_mode(0o600)
+    ///     .await?;
+    /// let mode = std::fs::metadata(dir.join("client.sock"))?.permissions().mode();
+    /// assert_eq!(mode & 0o777, 0o600);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn local_mode(mut self, mode: u32) -> Self {
         self.local.mode = Some(mode);
         self

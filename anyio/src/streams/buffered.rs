@@ -1,4 +1,24 @@
 //! [`BufferedByteReceiveStream`]: exact-size and delimited reads over any byte stream.
+//!
+//! # Examples
+//!
+//! Reading frames of a length byte and that many bytes of payload:
+//!
+//! ```
+//! use anyio::abc::ByteSendStream;
+//! use anyio::streams::buffered::BufferedByteReceiveStream;
+//! use anyio::streams::object_bytes::memory_byte_stream_pair;
+//!
+//! # anyio::run(async {
+//! let (mut client, server) = memory_byte_stream_pair(4);
+//! client.send(b"\x05hello\x03bye").await?;
+//! let mut reader = BufferedByteReceiveStream::new(server);
+//! for expected in [&b"hello"[..], b"bye"] {
+//!     let length = reader.receive_exactly(1).await?[0];
+//!     assert_eq!(reader.receive_exactly(length.into()).await?, expected);
+//! }
+//! # anyio::Result::Ok(()) }).unwrap();
+//! ```
 
 use crate::abc::{
     ByteReceiveStream, ByteSendStream, ByteStream, DEFAULT_MAX_BYTES, check_max_bytes,

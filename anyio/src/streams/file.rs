@@ -1,4 +1,22 @@
 //! Byte streams that read from or write to a file.
+//!
+//! # Examples
+//!
+//! ```
+//! use anyio::abc::{AsyncResource, ByteReceiveStream, ByteSendStream};
+//! use anyio::streams::file::{FileReadStream, FileWriteStream};
+//!
+//! # anyio::run(async {
+//! let dir = std::env::temp_dir().join(format!("anyio-doc-files-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! let mut writer = FileWriteStream::from_path(dir.join("notes.txt"), false).await?;
+//! writer.send(b"written by anyio").await?;
+//! writer.aclose().await?;
+//! let mut reader = FileReadStream::from_path(dir.join("notes.txt")).await?;
+//! assert_eq!(reader.receive(64).await?, b"written by anyio");
+//! # std::fs::remove_dir_all(&dir)?;
+//! # anyio::Result::Ok(()) }).unwrap();
+//! ```
 
 use std::path::{Path, PathBuf};
 

@@ -3,6 +3,21 @@
 //! code written against those traits (codecs, `futures::io::copy`, ...);
 //! [`FuturesIoStream`] shows another library's `AsyncRead + AsyncWrite` as an anyio byte
 //! stream.
+//!
+//! # Examples
+//!
+//! ```
+//! use anyio::abc::ByteReceiveStream;
+//! use anyio::streams::io::ByteStreamIo;
+//! use anyio::streams::object_bytes::memory_byte_stream_pair;
+//!
+//! # anyio::run(async {
+//! let (a, mut b) = memory_byte_stream_pair(4);
+//! let mut writer = ByteStreamIo::new(a); // an anyio stream as a `futures_io::AsyncWrite`
+//! futures_lite::io::copy(&b"copied by futures-lite"[..], &mut writer).await?;
+//! assert_eq!(b.receive(64).await?, b"copied by futures-lite");
+//! # anyio::Result::Ok(()) }).unwrap();
+//! ```
 
 use std::fmt;
 use std::future::Future;

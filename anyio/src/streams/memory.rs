@@ -1,5 +1,20 @@
 //! Memory object streams: AnyIO's in-process channels, with backpressure and without
 //! losing items to cancellation.
+//!
+//! # Examples
+//!
+//! ```
+//! use anyio::streams::memory::create_unbounded_memory_object_stream;
+//!
+//! # anyio::run(async {
+//! let (tx, rx) = create_unbounded_memory_object_stream::<String>();
+//! let tx2 = tx.clone(); // both ends can be cloned
+//! tx2.send_nowait("from a clone".to_owned()).unwrap(); // never full
+//! drop((tx, tx2)); // every sender gone: the stream ends once drained
+//! assert_eq!(rx.receive().await?, "from a clone");
+//! assert_eq!(rx.receive().await.unwrap_err().kind(), anyio::ErrorKind::EndOfStream);
+//! # anyio::Result::Ok(()) }).unwrap();
+//! ```
 
 use std::collections::VecDeque;
 use std::fmt;

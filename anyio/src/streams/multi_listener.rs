@@ -1,4 +1,23 @@
 //! [`MultiListener`]: several listeners served as one.
+//!
+//! # Examples
+//!
+//! ```
+//! use anyio::TypedAttributeProvider;
+//! use anyio::abc::Listener;
+//! use anyio::net::LocalPort;
+//! use anyio::streams::multi_listener::MultiListener;
+//!
+//! # anyio::run(async {
+//! let first = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+//! let second = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+//! let port = second.extra::<LocalPort>()?;
+//! let mut both = MultiListener::new(vec![first, second]);
+//! let _client = anyio::connect_tcp("127.0.0.1", port).await?;
+//! let server = both.accept().await?; // from whichever listener has a connection
+//! assert_eq!(server.extra::<LocalPort>()?, port);
+//! # anyio::Result::Ok(()) }).unwrap();
+//! ```
 
 use std::future::{Future, poll_fn};
 use std::pin::Pin;

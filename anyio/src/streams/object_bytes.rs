@@ -1,5 +1,20 @@
 //! Byte streams over object streams of `Vec<u8>` chunks, and an in-memory connected pair
 //! of byte streams built from them (for tests and in-process pipes).
+//!
+//! # Examples
+//!
+//! ```
+//! use anyio::abc::{ByteReceiveStream, ByteSendStream};
+//! use anyio::streams::object_bytes::memory_byte_stream_pair;
+//!
+//! # anyio::run(async {
+//! let (mut a, mut b) = memory_byte_stream_pair(4); // like a connected socket pair
+//! a.send(b"ping").await?;
+//! assert_eq!(b.receive(64).await?, b"ping");
+//! b.send(b"pong").await?;
+//! assert_eq!(a.receive(64).await?, b"pong");
+//! # anyio::Result::Ok(()) }).unwrap();
+//! ```
 
 use crate::abc::{
     ByteReceiveStream, ByteSendStream, ObjectReceiveStream, ObjectSendStream, check_max_bytes,

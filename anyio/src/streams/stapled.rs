@@ -1,4 +1,24 @@
 //! Two one-way streams stapled into one two-way stream.
+//!
+//! # Examples
+//!
+//! Two memory object streams stapled into a connected pair of two-way streams:
+//!
+//! ```
+//! use anyio::abc::{UnreliableObjectReceiveStream, UnreliableObjectSendStream};
+//! use anyio::streams::stapled::StapledObjectStream;
+//!
+//! # anyio::run(async {
+//! let (to_b, from_a) = anyio::create_memory_object_stream::<&str>(1);
+//! let (to_a, from_b) = anyio::create_memory_object_stream::<&str>(1);
+//! let mut a = StapledObjectStream::new(to_b, from_b);
+//! let mut b = StapledObjectStream::new(to_a, from_a);
+//! a.send("ping").await?;
+//! assert_eq!(b.receive().await?, "ping");
+//! b.send("pong").await?;
+//! assert_eq!(a.receive().await?, "pong");
+//! # anyio::Result::Ok(()) }).unwrap();
+//! ```
 
 use crate::abc::{
     AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, ObjectReceiveStream,

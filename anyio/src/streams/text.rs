@@ -1,4 +1,24 @@
 //! Text streams: UTF-8 strings over byte streams, decoded incrementally.
+//!
+//! # Examples
+//!
+//! Text over a TCP connection:
+//!
+//! ```
+//! use anyio::TypedAttributeProvider;
+//! use anyio::abc::Listener;
+//! use anyio::net::LocalPort;
+//! use anyio::streams::text::TextStream;
+//!
+//! # anyio::run(async {
+//! let mut listener = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+//! let client = anyio::connect_tcp("127.0.0.1", listener.extra::<LocalPort>()?).await?;
+//! let mut client = TextStream::new(client);
+//! let mut server = TextStream::new(listener.accept().await?);
+//! client.send("grüß dich").await?;
+//! assert_eq!(server.receive().await?, "grüß dich");
+//! # anyio::Result::Ok(()) }).unwrap();
+//! ```
 
 use crate::abc::{
     ByteReceiveStream, ByteSendStream, ByteStream, DEFAULT_MAX_BYTES, ObjectReceiveStream,

@@ -495,5 +495,17 @@ impl Drop for LockGuard<'_> {
 }
 
 /// The former name of [`LockAcquire`], kept so that code written against it compiles.
+///
+/// # Examples
+///
+/// ```
+/// # anyio::run(async {
+/// let lock = anyio::Lock::new();
+/// #[allow(deprecated)]
+/// let acquire: anyio::Acquire<'_> = lock.acquire(); // the same type as `LockAcquire`
+/// let _guard = acquire.await?;
+/// assert!(lock.locked());
+/// # anyio::Result::Ok(()) }).unwrap();
+/// ```
 #[deprecated(note = "renamed LockAcquire, beside SemaphoreAcquire and LimiterAcquire")]
 pub type Acquire<'a> = LockAcquire<'a>;
