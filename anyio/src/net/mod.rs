@@ -43,10 +43,11 @@ pub use attributes::{
 pub use readiness::{getnameinfo, notify_closing, wait_readable, wait_writable};
 #[allow(deprecated)]
 pub use readiness::{wait_socket_readable, wait_socket_writable};
+pub(crate) use resolve::ascii_host;
 pub use resolve::{GetAddrInfo, ToHost, getaddrinfo};
 pub use tcp::{
-    ConnectTcp, CreateTcpListener, TcpListener, TcpReceiveHalf, TcpSendHalf, TcpStream,
-    connect_tcp, connect_tcp_addresses, create_tcp_listener,
+    ConnectTcp, ConnectTcpTls, CreateTcpListener, TcpListener, TcpReceiveHalf, TcpSendHalf,
+    TcpStream, connect_tcp, connect_tcp_addresses, create_tcp_listener,
 };
 pub use udp::{
     ConnectedUdpSocket, CreateConnectedUdpSocket, CreateUdpSocket, UdpSocket,

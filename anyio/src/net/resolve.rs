@@ -188,7 +188,7 @@ impl IntoFuture for GetAddrInfo {
 }
 
 /// The name to give the resolver: an ASCII name as it is, any other through IDNA.
-fn ascii_host(host: &str) -> Result<String> {
+pub(crate) fn ascii_host(host: &str) -> Result<String> {
     if host.is_ascii() {
         return Ok(host.to_owned());
     }

@@ -7,7 +7,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -21,6 +21,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::net::attributes::ip_socket_attributes;
 use crate::net::stream_io::{self, closed};
 use crate::net::{AddressFamily, ToHost, getaddrinfo};
+use crate::streams::tls::TlsStream;
 use crate::sync::Event;
 use crate::typed_attr::{TypedAttributeProvider, TypedAttributes};
 
@@ -216,6 +217,184 @@ impl ConnectTcp {
     pub fn happy_eyeballs_delay(mut self, delay: impl IntoDuration) -> Self {
         self.happy_eyeballs_delay = delay.into_duration();
         self
+    }
+}
+
+impl ConnectTcp {
+    /// Makes the connection a TLS one, with
+    /// [`default_client_config`](crate::streams::tls::default_client_config) (Mozilla's
+    /// roots) and the host connected to as the name to verify. Await it for a
+    /// [`TlsStream`] over the TCP stream.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use anyio::abc::{ByteReceiveStream, ByteSendStream};
+    ///
+    /// # anyio::run(async {
+    /// let mut stream = anyio::connect_tcp("example.com", 443).tls().await?;
+    /// stream.send(b"HEAD / HTTP/1.1\r\nHost: example.com\r\n\r\n").await?;
+    /// let head = stream.receive(4096).await?;
+    /// assert!(head.starts_with(b"HTTP/1.1"));
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
+    pub fn tls(self) -> ConnectTcpTls {
+        ConnectTcpTls {
+            tcp: self,
+            config: None,
+            hostname: None,
+            standard_compatible: true,
+        }
+    }
+
+    /// A TLS connection ([`tls`](ConnectTcp::tls)) with this client configuration
+    /// (trusted roots, client certificate, ALPN).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    ///
+    /// # anyio::run(async {
+    /// let mut config = (*anyio::streams::tls::default_client_config()).clone();
+    /// config.alpn_protocols = vec![b"h2".to_vec()];
+    /// let stream = anyio::connect_tcp("example.com", 443)
+    ///     .tls_config(Arc::new(config))
+    ///     .await?;
+    /// println!("{stream:?}");
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
+    pub fn tls_config(self, config: Arc<rustls::ClientConfig>) -> ConnectTcpTls {
+        self.tls().tls_config(config)
+    }
+
+    /// A TLS connection ([`tls`](ConnectTcp::tls)) that verifies the certificate against
+    /// `hostname` instead of the host connected to (needed after
+    /// [`connect_tcp_addresses`]).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # anyio::run(async {
+    /// let stream = anyio::connect_tcp("93.184.215.14", 443)
+    ///     .tls_hostname("example.com")
+    ///     .await?;
+    /// println!("{stream:?}");
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
+    pub fn tls_hostname(self, hostname: impl Into<String>) -> ConnectTcpTls {
+        self.tls().tls_hostname(hostname)
+    }
+
+    /// A TLS connection ([`tls`](ConnectTcp::tls)) that does (`true`, the default) or
+    /// does not require close_notify at the end of the peer's data.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # anyio::run(async {
+    /// let stream = anyio::connect_tcp("example.com", 443)
+    ///     .tls_standard_compatible(false) // an HTTP server may close without it
+    ///     .await?;
+    /// println!("{stream:?}");
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
+    pub fn tls_standard_compatible(self, standard_compatible: bool) -> ConnectTcpTls {
+        self.tls().tls_standard_compatible(standard_compatible)
+    }
+}
+
+/// The builder of a TLS connection over TCP ([`ConnectTcp::tls`] and its kin): await it
+/// for a [`TlsStream`] over a [`TcpStream`].
+///
+/// # Errors
+///
+/// Those of [`connect_tcp`], then those of the handshake (see
+/// [`TlsStream::connect`]).
+///
+/// # Cancel safety
+///
+/// Cancelled or dropped, the attempts in progress and the handshake are dropped, and
+/// every socket is closed.
+///
+/// # Examples
+///
+/// See [`ConnectTcp::tls`].
+///
+/// ```
+/// # let _ = anyio::connect_tcp("localhost", 443).tls().tls_hostname("localhost");
+/// ```
+#[derive(Debug)]
+#[must_use = "connect_tcp does nothing unless awaited"]
+pub struct ConnectTcpTls {
+    tcp: ConnectTcp,
+    config: Option<Arc<rustls::ClientConfig>>,
+    hostname: Option<String>,
+    standard_compatible: bool,
+}
+
+impl ConnectTcpTls {
+    /// As [`ConnectTcp::tls_config`].
+    pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// As [`ConnectTcp::tls_hostname`].
+    pub fn tls_hostname(mut self, hostname: impl Into<String>) -> Self {
+        self.hostname = Some(hostname.into());
+        self
+    }
+
+    /// As [`ConnectTcp::tls_standard_compatible`].
+    pub fn tls_standard_compatible(mut self, standard_compatible: bool) -> Self {
+        self.standard_compatible = standard_compatible;
+        self
+    }
+
+    /// As [`ConnectTcp::local_host`].
+    pub fn local_host(mut self, host: impl ToHost) -> Self {
+        self.tcp = self.tcp.local_host(host);
+        self
+    }
+
+    /// As [`ConnectTcp::local_port`].
+    pub fn local_port(mut self, port: u16) -> Self {
+        self.tcp = self.tcp.local_port(port);
+        self
+    }
+
+    /// As [`ConnectTcp::happy_eyeballs_delay`].
+    pub fn happy_eyeballs_delay(mut self, delay: impl IntoDuration) -> Self {
+        self.tcp = self.tcp.happy_eyeballs_delay(delay);
+        self
+    }
+}
+
+impl IntoFuture for ConnectTcpTls {
+    type Output = Result<TlsStream<TcpStream>>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<TlsStream<TcpStream>>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let hostname = match (self.hostname, &self.tcp.target) {
+                (Some(hostname), _) => hostname,
+                (None, Target::Host(host, _)) => host.clone(),
+                (None, Target::Addresses(_)) => {
+                    return Err(Error::new(
+                        ErrorKind::Io(io::ErrorKind::InvalidInput),
+                        "a TLS connection to addresses needs a name to verify: set tls_hostname",
+                    ));
+                }
+            };
+            let tcp = self.tcp.connect().await?;
+            let mut handshake =
+                TlsStream::connect(tcp, hostname).standard_compatible(self.standard_compatible);
+            if let Some(config) = self.config {
+                handshake = handshake.config(config);
+            }
+            handshake.await
+        })
     }
 }
 

@@ -26,3 +26,4 @@ pub mod multi_listener;
 pub mod object_bytes;
 pub mod stapled;
 pub mod text;
+pub mod tls;

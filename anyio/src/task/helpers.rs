@@ -254,7 +254,9 @@ where
 /// context; it evaluates to a `Result<(A, B, ..)>`.
 ///
 /// Each future returns `()` or a `Result<T, E>`, as a group's child does; a failure
-/// cancels the others and is returned as a task group returns it. Up to 16 futures.
+/// cancels the others and is returned as a task group returns it. Up to 16 futures;
+/// builders that implement `IntoFuture` (`anyio::connect_tcp(..)`, a TLS handshake) may
+/// be given as they are.
 ///
 /// # Examples
 ///
@@ -287,8 +289,8 @@ macro_rules! gather {
     };
     (@bind [$(($name:ident $bound:expr))*] [$($pool:ident)*]) => {{
         // The futures are made here, in the caller's scope (they may borrow its locals);
-        // the body below only takes them over.
-        $(let $name = $bound;)*
+        // the body below only takes them over. Builders (`IntoFuture`) are welcome too.
+        $(let $name = ::core::future::IntoFuture::into_future($bound);)*
         let __gather_group = $crate::TaskGroup::new();
         let __gather_tg = &__gather_group;
         let __gather_result = __gather_group
