@@ -1,13 +1,15 @@
 //! The TLS listener: good clients are served while a client that stalls, one that sends
-//! garbage and one that leaves mid-handshake are dropped (and logged), a cancelled
-//! accept keeps the handshakes in progress, and `connect_tcp(..).tls()`. Loopback only.
+//! garbage and one that leaves mid-handshake are dropped (and logged, once each, at
+//! debug level, with the error), a cancelled accept keeps the handshakes in progress,
+//! and `connect_tcp(..).tls()`. Loopback only.
 
 #[path = "support/tls_certs.rs"]
 mod tls_certs;
 
+use std::fmt;
 use std::future::IntoFuture;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use anyio::abc::{AsyncResource, ByteReceiveStream, ByteSendStream, Listener};
 use anyio::net::LocalPort;
@@ -213,4 +215,135 @@ async fn connect_tcp_tls_can_tolerate_a_bare_close() {
         anyio::Result::Ok(())
     })
     .unwrap();
+}
+
+/// One event a [`Recorder`] saw: its level, its target and its fields (name and value,
+/// the value as its `Debug` text, which for a `%value` field is its `Display` text).
+#[derive(Debug, Clone)]
+struct Logged {
+    level: tracing::Level,
+    target: String,
+    fields: Vec<(String, String)>,
+}
+
+impl Logged {
+    fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// A minimal `tracing` subscriber: records every event, ignores spans.
+struct Recorder {
+    events: Arc<Mutex<Vec<Logged>>>,
+}
+
+struct FieldsVisitor<'a>(&'a mut Vec<(String, String)>);
+
+impl tracing::field::Visit for FieldsVisitor<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+        self.0.push((field.name().to_owned(), format!("{value:?}")));
+    }
+}
+
+impl tracing::Subscriber for Recorder {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut fields = Vec::new();
+        event.record(&mut FieldsVisitor(&mut fields));
+        self.events.lock().unwrap().push(Logged {
+            level: *event.metadata().level(),
+            target: event.metadata().target().to_owned(),
+            fields,
+        });
+    }
+
+    fn enter(&self, _: &tracing::span::Id) {}
+
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// Reads until the server ends the connection (it drops a client whose handshake failed
+/// only after logging the failure).
+async fn until_dropped(client: &mut anyio::net::TcpStream) {
+    while client.receive(1024).await.is_ok() {}
+}
+
+#[test]
+fn each_failed_handshake_is_logged_once_at_debug_level_with_its_error() {
+    const GARBAGE_CLIENTS: usize = 2;
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let recorder = Recorder {
+        events: events.clone(),
+    };
+    // The subscriber is this thread's, and with no worker threads the listener's
+    // handshakes (and their logs) run on this thread too.
+    tracing::subscriber::with_default(recorder, || {
+        let runtime = anyio::Runtime::builder().worker_threads(0).build().unwrap();
+        runtime
+            .block_on(anyio::fail_after(10, async {
+                let pki = Pki::new("logged");
+                let (listener, port) = tls_listener(&pki).await;
+                let mut listener = listener.handshake_timeout(1);
+                anyio::task_group!(|tg| {
+                    tg.start_soon(async {
+                        listener
+                            .serve(|mut stream| async move {
+                                let request = stream.receive(64).await?;
+                                stream.send(&request).await
+                            })
+                            .await
+                    });
+                    // A client that says nothing: dropped at the handshake timeout.
+                    let mut staller = anyio::connect_tcp("127.0.0.1", port).await?;
+                    // Clients that speak HTTP to the TLS port.
+                    for _ in 0..GARBAGE_CLIENTS {
+                        let mut garbage = anyio::connect_tcp("127.0.0.1", port).await?;
+                        garbage.send(b"GET / HTTP/1.1\r\n\r\n").await?;
+                        until_dropped(&mut garbage).await;
+                    }
+                    // A good client's handshake is not logged.
+                    assert_eq!(good_client(&pki, port).await?, b"ping");
+                    until_dropped(&mut staller).await;
+                    tg.cancel();
+                    anyio::Result::Ok(())
+                })
+            }))
+            .unwrap()
+            .unwrap();
+    });
+    let events = events.lock().unwrap();
+    let logged: Vec<&Logged> = events
+        .iter()
+        .filter(|event| event.target.starts_with("anyio"))
+        .collect();
+    assert_eq!(logged.len(), GARBAGE_CLIENTS + 1, "{logged:#?}");
+    for event in &logged {
+        assert_eq!(event.level, tracing::Level::DEBUG, "{event:?}");
+        assert!(event.field("error").is_some(), "no error field: {event:?}");
+    }
+    let errors: Vec<&str> = logged.iter().filter_map(|e| e.field("error")).collect();
+    let garbage = errors
+        .iter()
+        .filter(|error| error.contains("did not speak TLS"))
+        .count();
+    assert_eq!(garbage, GARBAGE_CLIENTS, "{errors:#?}");
+    let stalled = errors
+        .iter()
+        .filter(|error| error.contains("did not finish its TLS handshake"))
+        .count();
+    assert_eq!(stalled, 1, "{errors:#?}");
 }

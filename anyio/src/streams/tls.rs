@@ -1429,7 +1429,8 @@ type Handshake<S> = Pin<Box<dyn Future<Output = Result<TlsStream<S>>> + Send>>;
 /// Handshakes run side by side: a client that stalls (until
 /// [`handshake_timeout`](TlsListener::handshake_timeout), 30 s by default), sends
 /// garbage or fails its handshake is dropped and logged through `tracing` at debug
-/// level, and never holds up the other clients or stops the listener.
+/// level, and never holds up the other clients or stops the listener. The handshakes
+/// progress while an `accept` (or `serve`, which accepts in a loop) is being awaited.
 ///
 /// # Cancel safety
 ///
@@ -1650,4 +1651,28 @@ fn poll_handshakes<S>(
         }
     }
     Poll::Pending
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_unicode_host_name_is_verified_in_its_idna_2008_form() {
+        let name = server_name("faß.de").unwrap();
+        assert_eq!(name.to_str(), "xn--fa-hia.de"); // not "fass.de"
+        let ip = server_name("127.0.0.1").unwrap();
+        assert!(matches!(ip, PkiServerName::IpAddress(_)));
+    }
+
+    #[test]
+    fn a_record_header_that_is_not_tls_says_so() {
+        let error = check_record_header(b"HTTP/1.1 200 OK").unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Tls);
+        assert!(error.to_string().contains("did not speak TLS"), "{error}");
+        assert!(error.to_string().contains("HTTP/"), "{error}");
+        assert!(check_record_header(&[22, 3, 1, 0, 200]).is_ok());
+        // A record longer than TLS allows is not TLS either.
+        assert!(check_record_header(&[23, 3, 3, 0xff, 0xff]).is_err());
+    }
 }
