@@ -31,6 +31,22 @@ where
     Ok(buffer)
 }
 
+/// Up to `buffer.len()` bytes from `socket` into `buffer`; 0 at the peer's close.
+/// Cancel-safe as [`receive`].
+pub(crate) async fn receive_into<S>(
+    socket: &Async<S>,
+    buffer: &mut [u8],
+    what: &str,
+) -> Result<usize>
+where
+    for<'a> &'a S: io::Read,
+{
+    crate::lowlevel::checkpoint_if_cancelled().await;
+    poll_read_ready_first(socket, buffer)
+        .await
+        .map_err(|error| stream_error(error, what))
+}
+
 /// One read from `socket` into `buffer`, waiting for readiness as needed.
 ///
 /// Unlike async-io's own `poll_read`, a poll that follows a readiness wake first takes

@@ -663,6 +663,12 @@ impl TcpStream {
         Ok(self.socket()?.get_ref().set_nodelay(nodelay)?)
     }
 
+    /// Up to `buffer.len()` bytes into `buffer` (0 at the peer's close), with no
+    /// allocation: for layers above (TLS) that keep a buffer of their own.
+    pub(crate) async fn receive_into(&mut self, buffer: &mut [u8]) -> Result<usize> {
+        stream_io::receive_into(self.socket()?, buffer, "TCP").await
+    }
+
     fn socket(&self) -> Result<&Async<std::net::TcpStream>> {
         self.inner.as_ref().ok_or_else(|| closed("TCP"))
     }

@@ -383,6 +383,12 @@ impl UnixStream {
         })
     }
 
+    /// Up to `buffer.len()` bytes into `buffer` (0 at the peer's close), with no
+    /// allocation: for layers above (TLS) that keep a buffer of their own.
+    pub(crate) async fn receive_into(&mut self, buffer: &mut [u8]) -> Result<usize> {
+        stream_io::receive_into(self.socket()?, buffer, "UNIX").await
+    }
+
     fn socket(&self) -> Result<&Async<std::os::unix::net::UnixStream>> {
         self.inner.as_ref().ok_or_else(|| closed("UNIX"))
     }

@@ -67,7 +67,7 @@ const RECORD_HEADER: usize = 5;
 /// The longest record a peer may send (2^14 plus the largest expansion TLS allows).
 const MAX_RECORD: usize = 16_384 + 2_048;
 /// How much a fill asks the transport for at once.
-const FILL_CHUNK: usize = 65_536;
+const FILL_CHUNK: usize = 18_437;
 
 macro_rules! tls_attribute {
     ($(#[$doc:meta])* $name:ident: $value:ty) => {
@@ -406,6 +406,26 @@ pub trait TlsTransport: ByteStream + Send + 'static {
         &'a mut self,
         data: &'a [u8],
     ) -> impl Future<Output = Result<()>> + Send + 'a;
+
+    /// Up to `buffer.len()` bytes into `buffer`, 0 at the end of the stream. The default
+    /// goes through [`receive_for_tls`](TlsTransport::receive_for_tls); a transport that
+    /// can read into a buffer directly overrides it (anyio's sockets do), saving an
+    /// allocation per read.
+    fn receive_into_for_tls<'a>(
+        &'a mut self,
+        buffer: &'a mut [u8],
+    ) -> impl Future<Output = Result<usize>> + Send + 'a {
+        async move {
+            match self.receive_for_tls(buffer.len()).await {
+                Ok(bytes) => {
+                    buffer[..bytes.len()].copy_from_slice(&bytes);
+                    Ok(bytes.len())
+                }
+                Err(error) if error.kind() == ErrorKind::EndOfStream => Ok(0),
+                Err(error) => Err(error),
+            }
+        }
+    }
 }
 
 macro_rules! tls_transport {
@@ -428,11 +448,36 @@ macro_rules! tls_transport {
     )*};
 }
 
-tls_transport!(
-    crate::net::TcpStream,
-    crate::net::UnixStream,
-    crate::streams::object_bytes::MemoryByteStream
-);
+tls_transport!(crate::streams::object_bytes::MemoryByteStream);
+
+macro_rules! socket_tls_transport {
+    ($($stream:ty),*) => {$(
+        impl TlsTransport for $stream {
+            fn receive_for_tls(
+                &mut self,
+                max_bytes: usize,
+            ) -> impl Future<Output = Result<Vec<u8>>> + Send {
+                ByteReceiveStream::receive(self, max_bytes)
+            }
+
+            fn send_for_tls<'a>(
+                &'a mut self,
+                data: &'a [u8],
+            ) -> impl Future<Output = Result<()>> + Send + 'a {
+                ByteSendStream::send(self, data)
+            }
+
+            fn receive_into_for_tls<'a>(
+                &'a mut self,
+                buffer: &'a mut [u8],
+            ) -> impl Future<Output = Result<usize>> + Send + 'a {
+                self.receive_into(buffer)
+            }
+        }
+    )*};
+}
+
+socket_tls_transport!(crate::net::TcpStream, crate::net::UnixStream);
 
 impl<T> TlsTransport for crate::streams::io::FuturesIoStream<T>
 where
@@ -494,6 +539,11 @@ pub struct TlsStream<S> {
     incoming: Vec<u8>,
     /// Encrypted bytes rustls produced that the transport has not taken yet.
     outgoing: Vec<u8>,
+    /// Where transport reads land before they join `incoming` (allocated at the first).
+    read_buffer: Vec<u8>,
+    /// Plaintext rustls holds that nobody has read yet (as it last reported it): sizes
+    /// the buffers of receives.
+    pending_plaintext: usize,
     /// A transport send is in flight (set before it starts, cleared when it finished):
     /// still set at the next operation, it was cancelled part way.
     sending: bool,
@@ -647,6 +697,8 @@ impl<S> TlsStream<S> {
             session,
             incoming: Vec::new(),
             outgoing: Vec::new(),
+            read_buffer: Vec::new(),
+            pending_plaintext: 0,
             sending: false,
             peer_closed: false,
             transport_ended: false,
@@ -752,6 +804,7 @@ impl<S> TlsStream<S> {
                     if state.peer_has_closed() {
                         self.peer_closed = true;
                     }
+                    self.pending_plaintext = state.plaintext_bytes_to_read();
                     if state.plaintext_bytes_to_read() > 0 {
                         // Enough for a read; the rest waits here, not in rustls (whose
                         // plaintext buffer is bounded).
@@ -774,7 +827,10 @@ impl<S> TlsStream<S> {
         loop {
             match self.session.reader().read(buffer) {
                 Ok(0) if !buffer.is_empty() => return Ok(ReadStep::End),
-                Ok(read) => return Ok(ReadStep::Data(read)),
+                Ok(read) => {
+                    self.pending_plaintext = self.pending_plaintext.saturating_sub(read);
+                    return Ok(ReadStep::Data(read));
+                }
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
                 Err(error) => return Err(tls_io_error(error)),
             }
@@ -836,9 +892,20 @@ impl<S: TlsTransport> TlsStream<S> {
 
     /// Receives more bytes from the transport into `incoming`; notes its end.
     async fn fill(&mut self) -> Result<()> {
-        match self.transport.receive_for_tls(FILL_CHUNK).await {
-            Ok(bytes) => {
-                self.incoming.extend_from_slice(&bytes);
+        if self.read_buffer.is_empty() {
+            self.read_buffer = vec![0; FILL_CHUNK];
+        }
+        match self
+            .transport
+            .receive_into_for_tls(&mut self.read_buffer)
+            .await
+        {
+            Ok(0) => {
+                self.transport_ended = true;
+                Ok(())
+            }
+            Ok(read) => {
+                self.incoming.extend_from_slice(&self.read_buffer[..read]);
                 Ok(())
             }
             Err(error) if error.kind() == ErrorKind::EndOfStream => {
@@ -890,8 +957,15 @@ impl<S: TlsTransport> TlsStream<S> {
         crate::abc::check_max_bytes(max_bytes)?;
         crate::lowlevel::checkpoint_if_cancelled().await;
         self.check_usable()?;
-        let mut buffer = vec![0; max_bytes.min(crate::abc::DEFAULT_MAX_BYTES)];
+        let mut buffer = Vec::new();
         loop {
+            // Sized to the plaintext waiting (or a modest guess), not to `max_bytes`:
+            // a large limit costs nothing when little has arrived.
+            let size = match self.pending_plaintext {
+                0 => 4096,
+                pending => pending,
+            };
+            buffer.resize(max_bytes.min(size).min(crate::abc::DEFAULT_MAX_BYTES), 0);
             match self.read_step(&mut buffer) {
                 Ok(ReadStep::Data(read)) => {
                     buffer.truncate(read);
