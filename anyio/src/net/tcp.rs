@@ -335,36 +335,243 @@ pub struct ConnectTcpTls {
 
 impl ConnectTcpTls {
     /// As [`ConnectTcp::tls_config`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # anyio::run(async {
+    /// # let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    /// # let cert = rustls::pki_types::CertificateDer::from(made.cert.der().to_vec());
+    /// # let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.key_pair.serialize_der().into());
+    /// # let server_config = rustls::ServerConfig::builder().with_no_client_auth();
+    /// # let server_config = Arc::new(server_config.with_single_cert(vec![cert.clone()], key).unwrap());
+    /// # let mut roots = rustls::RootCertStore::empty();
+    /// # roots.add(cert).unwrap();
+    /// # let client_config = rustls::ClientConfig::builder().with_root_certificates(roots);
+    /// # let client_config = Arc::new(client_config.with_no_client_auth());
+    /// # let tcp = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+    /// # let port = anyio::TypedAttributeProvider::extra::<anyio::net::LocalPort>(&tcp)?;
+    /// # let mut listener = anyio::streams::tls::TlsListener::new(tcp, server_config);
+    /// # anyio::task_group!(|tg| {
+    /// # tg.start_soon(async {
+    /// #     loop {
+    /// #         let _ = anyio::abc::Listener::accept(&mut listener).await;
+    /// #     }
+    /// # });
+    /// let stream = anyio::connect_tcp("localhost", port)
+    ///     .tls() // the default roots, replaced on the next line
+    ///     .tls_config(client_config) // trusts the server's private CA
+    ///     .await?;
+    /// # drop(stream);
+    /// # tg.cancel();
+    /// # anyio::Result::Ok(())
+    /// # })?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
         self.config = Some(config);
         self
     }
 
     /// As [`ConnectTcp::tls_hostname`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # anyio::run(async {
+    /// # let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    /// # let cert = rustls::pki_types::CertificateDer::from(made.cert.der().to_vec());
+    /// # let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.key_pair.serialize_der().into());
+    /// # let server_config = rustls::ServerConfig::builder().with_no_client_auth();
+    /// # let server_config = Arc::new(server_config.with_single_cert(vec![cert.clone()], key).unwrap());
+    /// # let mut roots = rustls::RootCertStore::empty();
+    /// # roots.add(cert).unwrap();
+    /// # let client_config = rustls::ClientConfig::builder().with_root_certificates(roots);
+    /// # let client_config = Arc::new(client_config.with_no_client_auth());
+    /// # let tcp = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+    /// # let port = anyio::TypedAttributeProvider::extra::<anyio::net::LocalPort>(&tcp)?;
+    /// # let mut listener = anyio::streams::tls::TlsListener::new(tcp, server_config);
+    /// # anyio::task_group!(|tg| {
+    /// # tg.start_soon(async {
+    /// #     loop {
+    /// #         let _ = anyio::abc::Listener::accept(&mut listener).await;
+    /// #     }
+    /// # });
+    /// let stream = anyio::connect_tcp("127.0.0.1", port)
+    ///     .tls_config(client_config)
+    ///     .tls_hostname("localhost") // the name in the certificate
+    ///     .await?;
+    /// # drop(stream);
+    /// # tg.cancel();
+    /// # anyio::Result::Ok(())
+    /// # })?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn tls_hostname(mut self, hostname: impl Into<String>) -> Self {
         self.hostname = Some(hostname.into());
         self
     }
 
     /// As [`ConnectTcp::tls_standard_compatible`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # anyio::run(async {
+    /// # let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    /// # let cert = rustls::pki_types::CertificateDer::from(made.cert.der().to_vec());
+    /// # let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.key_pair.serialize_der().into());
+    /// # let server_config = rustls::ServerConfig::builder().with_no_client_auth();
+    /// # let server_config = Arc::new(server_config.with_single_cert(vec![cert.clone()], key).unwrap());
+    /// # let mut roots = rustls::RootCertStore::empty();
+    /// # roots.add(cert).unwrap();
+    /// # let client_config = rustls::ClientConfig::builder().with_root_certificates(roots);
+    /// # let client_config = Arc::new(client_config.with_no_client_auth());
+    /// # let tcp = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+    /// # let port = anyio::TypedAttributeProvider::extra::<anyio::net::LocalPort>(&tcp)?;
+    /// # let mut listener = anyio::streams::tls::TlsListener::new(tcp, server_config);
+    /// # anyio::task_group!(|tg| {
+    /// # tg.start_soon(async {
+    /// #     loop {
+    /// #         let _ = anyio::abc::Listener::accept(&mut listener).await;
+    /// #     }
+    /// # });
+    /// let stream = anyio::connect_tcp("localhost", port)
+    ///     .tls_config(client_config)
+    ///     .tls_standard_compatible(false)
+    ///     .await?;
+    /// let relaxed = anyio::TypedAttributeProvider::extra::<anyio::streams::tls::StandardCompatible>(&stream)?;
+    /// assert!(!relaxed);
+    /// # tg.cancel();
+    /// # anyio::Result::Ok(())
+    /// # })?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn tls_standard_compatible(mut self, standard_compatible: bool) -> Self {
         self.standard_compatible = standard_compatible;
         self
     }
 
     /// As [`ConnectTcp::local_host`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # anyio::run(async {
+    /// # let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    /// # let cert = rustls::pki_types::CertificateDer::from(made.cert.der().to_vec());
+    /// # let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.key_pair.serialize_der().into());
+    /// # let server_config = rustls::ServerConfig::builder().with_no_client_auth();
+    /// # let server_config = Arc::new(server_config.with_single_cert(vec![cert.clone()], key).unwrap());
+    /// # let mut roots = rustls::RootCertStore::empty();
+    /// # roots.add(cert).unwrap();
+    /// # let client_config = rustls::ClientConfig::builder().with_root_certificates(roots);
+    /// # let client_config = Arc::new(client_config.with_no_client_auth());
+    /// # let tcp = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+    /// # let port = anyio::TypedAttributeProvider::extra::<anyio::net::LocalPort>(&tcp)?;
+    /// # let mut listener = anyio::streams::tls::TlsListener::new(tcp, server_config);
+    /// # anyio::task_group!(|tg| {
+    /// # tg.start_soon(async {
+    /// #     loop {
+    /// #         let _ = anyio::abc::Listener::accept(&mut listener).await;
+    /// #     }
+    /// # });
+    /// let stream = anyio::connect_tcp("localhost", port)
+    ///     .tls_config(client_config)
+    ///     .local_host("127.0.0.1")
+    ///     .await?;
+    /// # drop(stream);
+    /// # tg.cancel();
+    /// # anyio::Result::Ok(())
+    /// # })?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn local_host(mut self, host: impl ToHost) -> Self {
         self.tcp = self.tcp.local_host(host);
         self
     }
 
     /// As [`ConnectTcp::local_port`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # anyio::run(async {
+    /// # let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    /// # let cert = rustls::pki_types::CertificateDer::from(made.cert.der().to_vec());
+    /// # let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.key_pair.serialize_der().into());
+    /// # let server_config = rustls::ServerConfig::builder().with_no_client_auth();
+    /// # let server_config = Arc::new(server_config.with_single_cert(vec![cert.clone()], key).unwrap());
+    /// # let mut roots = rustls::RootCertStore::empty();
+    /// # roots.add(cert).unwrap();
+    /// # let client_config = rustls::ClientConfig::builder().with_root_certificates(roots);
+    /// # let client_config = Arc::new(client_config.with_no_client_auth());
+    /// # let tcp = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+    /// # let port = anyio::TypedAttributeProvider::extra::<anyio::net::LocalPort>(&tcp)?;
+    /// # let mut listener = anyio::streams::tls::TlsListener::new(tcp, server_config);
+    /// # anyio::task_group!(|tg| {
+    /// # tg.start_soon(async {
+    /// #     loop {
+    /// #         let _ = anyio::abc::Listener::accept(&mut listener).await;
+    /// #     }
+    /// # });
+    /// let free = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    /// let stream = anyio::connect_tcp("localhost", port)
+    ///     .tls_config(client_config)
+    ///     .local_port(free)
+    ///     .await?;
+    /// let local = anyio::TypedAttributeProvider::extra::<anyio::net::LocalPort>(&stream)?;
+    /// assert_eq!(local, free);
+    /// # tg.cancel();
+    /// # anyio::Result::Ok(())
+    /// # })?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn local_port(mut self, port: u16) -> Self {
         self.tcp = self.tcp.local_port(port);
         self
     }
 
     /// As [`ConnectTcp::happy_eyeballs_delay`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # anyio::run(async {
+    /// # let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    /// # let cert = rustls::pki_types::CertificateDer::from(made.cert.der().to_vec());
+    /// # let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.key_pair.serialize_der().into());
+    /// # let server_config = rustls::ServerConfig::builder().with_no_client_auth();
+    /// # let server_config = Arc::new(server_config.with_single_cert(vec![cert.clone()], key).unwrap());
+    /// # let mut roots = rustls::RootCertStore::empty();
+    /// # roots.add(cert).unwrap();
+    /// # let client_config = rustls::ClientConfig::builder().with_root_certificates(roots);
+    /// # let client_config = Arc::new(client_config.with_no_client_auth());
+    /// # let tcp = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+    /// # let port = anyio::TypedAttributeProvider::extra::<anyio::net::LocalPort>(&tcp)?;
+    /// # let mut listener = anyio::streams::tls::TlsListener::new(tcp, server_config);
+    /// # anyio::task_group!(|tg| {
+    /// # tg.start_soon(async {
+    /// #     loop {
+    /// #         let _ = anyio::abc::Listener::accept(&mut listener).await;
+    /// #     }
+    /// # });
+    /// let stream = anyio::connect_tcp("localhost", port)
+    ///     .tls_config(client_config)
+    ///     .happy_eyeballs_delay(0.1)
+    ///     .await?;
+    /// # drop(stream);
+    /// # tg.cancel();
+    /// # anyio::Result::Ok(())
+    /// # })?;
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn happy_eyeballs_delay(mut self, delay: impl IntoDuration) -> Self {
         self.tcp = self.tcp.happy_eyeballs_delay(delay);
         self

@@ -398,10 +398,42 @@ pub fn default_client_config() -> Arc<ClientConfig> {
 /// ```
 pub trait TlsTransport: ByteStream + Send + 'static {
     /// This stream's [`ByteReceiveStream::receive`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::tls::TlsTransport;
+    ///
+    /// # anyio::run(async {
+    /// let (mut a, mut b) = anyio::streams::object_bytes::memory_byte_stream_pair(4);
+    /// a.send_for_tls(b"record bytes").await?;
+    /// assert_eq!(b.receive_for_tls(64).await?, b"record bytes");
+    /// a.send_for_tls(b"more").await?;
+    /// let mut buffer = [0; 16];
+    /// let read = b.receive_into_for_tls(&mut buffer).await?;
+    /// assert_eq!(&buffer[..read], b"more");
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     fn receive_for_tls(&mut self, max_bytes: usize)
     -> impl Future<Output = Result<Vec<u8>>> + Send;
 
     /// This stream's [`ByteSendStream::send`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::tls::TlsTransport;
+    ///
+    /// # anyio::run(async {
+    /// let (mut a, mut b) = anyio::streams::object_bytes::memory_byte_stream_pair(4);
+    /// a.send_for_tls(b"record bytes").await?;
+    /// assert_eq!(b.receive_for_tls(64).await?, b"record bytes");
+    /// a.send_for_tls(b"more").await?;
+    /// let mut buffer = [0; 16];
+    /// let read = b.receive_into_for_tls(&mut buffer).await?;
+    /// assert_eq!(&buffer[..read], b"more");
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     fn send_for_tls<'a>(
         &'a mut self,
         data: &'a [u8],
@@ -411,6 +443,22 @@ pub trait TlsTransport: ByteStream + Send + 'static {
     /// goes through [`receive_for_tls`](TlsTransport::receive_for_tls); a transport that
     /// can read into a buffer directly overrides it (anyio's sockets do), saving an
     /// allocation per read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::streams::tls::TlsTransport;
+    ///
+    /// # anyio::run(async {
+    /// let (mut a, mut b) = anyio::streams::object_bytes::memory_byte_stream_pair(4);
+    /// a.send_for_tls(b"record bytes").await?;
+    /// assert_eq!(b.receive_for_tls(64).await?, b"record bytes");
+    /// a.send_for_tls(b"more").await?;
+    /// let mut buffer = [0; 16];
+    /// let read = b.receive_into_for_tls(&mut buffer).await?;
+    /// assert_eq!(&buffer[..read], b"more");
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     fn receive_into_for_tls<'a>(
         &'a mut self,
         buffer: &'a mut [u8],
@@ -1383,6 +1431,36 @@ impl<S> fmt::Debug for TlsConnect<S> {
 impl<S> TlsConnect<S> {
     /// The client configuration (trusted roots, client certificate, ALPN protocols);
     /// default: [`default_client_config`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use anyio::streams::tls::TlsStream;
+    /// # anyio::run(async {
+    /// # let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    /// # let cert = rustls::pki_types::CertificateDer::from(made.cert.der().to_vec());
+    /// # let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.key_pair.serialize_der().into());
+    /// # let server_config = rustls::ServerConfig::builder().with_no_client_auth();
+    /// # let server_config = Arc::new(server_config.with_single_cert(vec![cert.clone()], key).unwrap());
+    /// # let mut roots = rustls::RootCertStore::empty();
+    /// # roots.add(cert).unwrap();
+    /// # let client_config = rustls::ClientConfig::builder().with_root_certificates(roots);
+    /// # let client_config = Arc::new(client_config.with_no_client_auth());
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::streams::tls::StandardCompatible;
+    ///
+    /// let (a, b) = anyio::streams::object_bytes::memory_byte_stream_pair(16);
+    /// let (client, server) = anyio::gather!(
+    ///     TlsStream::connect(a, "localhost")
+    ///         .config(client_config) // trusts the server's certificate
+    ///         .standard_compatible(false),
+    ///     TlsStream::accept(b, server_config).standard_compatible(false),
+    /// )?;
+    /// assert!(!client.extra::<StandardCompatible>()?);
+    /// assert!(!server.extra::<StandardCompatible>()?);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn config(mut self, config: Arc<ClientConfig>) -> Self {
         self.config = Some(config);
         self
@@ -1390,6 +1468,36 @@ impl<S> TlsConnect<S> {
 
     /// Whether to send and require close_notify (default `true`); `false` for peers
     /// that close without it, as many HTTP servers do.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use anyio::streams::tls::TlsStream;
+    /// # anyio::run(async {
+    /// # let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    /// # let cert = rustls::pki_types::CertificateDer::from(made.cert.der().to_vec());
+    /// # let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.key_pair.serialize_der().into());
+    /// # let server_config = rustls::ServerConfig::builder().with_no_client_auth();
+    /// # let server_config = Arc::new(server_config.with_single_cert(vec![cert.clone()], key).unwrap());
+    /// # let mut roots = rustls::RootCertStore::empty();
+    /// # roots.add(cert).unwrap();
+    /// # let client_config = rustls::ClientConfig::builder().with_root_certificates(roots);
+    /// # let client_config = Arc::new(client_config.with_no_client_auth());
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::streams::tls::StandardCompatible;
+    ///
+    /// let (a, b) = anyio::streams::object_bytes::memory_byte_stream_pair(16);
+    /// let (client, server) = anyio::gather!(
+    ///     TlsStream::connect(a, "localhost")
+    ///         .config(client_config) // trusts the server's certificate
+    ///         .standard_compatible(false),
+    ///     TlsStream::accept(b, server_config).standard_compatible(false),
+    /// )?;
+    /// assert!(!client.extra::<StandardCompatible>()?);
+    /// assert!(!server.extra::<StandardCompatible>()?);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn standard_compatible(mut self, standard_compatible: bool) -> Self {
         self.standard_compatible = standard_compatible;
         self
@@ -1449,6 +1557,36 @@ impl<S> fmt::Debug for TlsAccept<S> {
 
 impl<S> TlsAccept<S> {
     /// Whether to send and require close_notify (default `true`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use anyio::streams::tls::TlsStream;
+    /// # anyio::run(async {
+    /// # let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    /// # let cert = rustls::pki_types::CertificateDer::from(made.cert.der().to_vec());
+    /// # let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.key_pair.serialize_der().into());
+    /// # let server_config = rustls::ServerConfig::builder().with_no_client_auth();
+    /// # let server_config = Arc::new(server_config.with_single_cert(vec![cert.clone()], key).unwrap());
+    /// # let mut roots = rustls::RootCertStore::empty();
+    /// # roots.add(cert).unwrap();
+    /// # let client_config = rustls::ClientConfig::builder().with_root_certificates(roots);
+    /// # let client_config = Arc::new(client_config.with_no_client_auth());
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::streams::tls::StandardCompatible;
+    ///
+    /// let (a, b) = anyio::streams::object_bytes::memory_byte_stream_pair(16);
+    /// let (client, server) = anyio::gather!(
+    ///     TlsStream::connect(a, "localhost")
+    ///         .config(client_config) // trusts the server's certificate
+    ///         .standard_compatible(false),
+    ///     TlsStream::accept(b, server_config).standard_compatible(false),
+    /// )?;
+    /// assert!(!client.extra::<StandardCompatible>()?);
+    /// assert!(!server.extra::<StandardCompatible>()?);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn standard_compatible(mut self, standard_compatible: bool) -> Self {
         self.standard_compatible = standard_compatible;
         self
@@ -1593,12 +1731,46 @@ where
 
     /// How long a client may take over its handshake (default 30 s; plain numbers are
     /// seconds).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # anyio::run(async {
+    /// # let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    /// # let cert = rustls::pki_types::CertificateDer::from(made.cert.der().to_vec());
+    /// # let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.key_pair.serialize_der().into());
+    /// # let config = rustls::ServerConfig::builder().with_no_client_auth();
+    /// # let config = Arc::new(config.with_single_cert(vec![cert], key).unwrap());
+    /// let tcp = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+    /// let listener = anyio::streams::tls::TlsListener::new(tcp, config).handshake_timeout(5);
+    /// # drop(listener);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn handshake_timeout(mut self, timeout: impl IntoDuration) -> Self {
         self.handshake_timeout = timeout.into_duration();
         self
     }
 
     /// Whether the streams send and require close_notify (default `true`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # anyio::run(async {
+    /// # let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    /// # let cert = rustls::pki_types::CertificateDer::from(made.cert.der().to_vec());
+    /// # let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.key_pair.serialize_der().into());
+    /// # let config = rustls::ServerConfig::builder().with_no_client_auth();
+    /// # let config = Arc::new(config.with_single_cert(vec![cert], key).unwrap());
+    /// let tcp = anyio::create_tcp_listener().local_host("127.0.0.1").await?;
+    /// use anyio::TypedAttributeProvider;
+    /// use anyio::streams::tls::StandardCompatible;
+    /// let listener = anyio::streams::tls::TlsListener::new(tcp, config).standard_compatible(false);
+    /// assert!(!listener.extra::<StandardCompatible>()?);
+    /// # anyio::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn standard_compatible(mut self, standard_compatible: bool) -> Self {
         self.standard_compatible = standard_compatible;
         self
