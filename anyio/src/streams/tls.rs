@@ -582,13 +582,11 @@ where
 pub struct TlsStream<S> {
     transport: S,
     session: Connection,
-    /// Raw bytes from the transport not yet given to rustls (at most a partial record,
-    /// or, once the peer closed, what followed its close_notify).
-    incoming: Vec<u8>,
+    /// Raw bytes from the transport not yet given to rustls (records not fed yet, a
+    /// partial record, or, once the peer closed, what followed its close_notify).
+    incoming: RecordBuffer,
     /// Encrypted bytes rustls produced that the transport has not taken yet.
     outgoing: Vec<u8>,
-    /// Where transport reads land before they join `incoming` (allocated at the first).
-    read_buffer: Vec<u8>,
     /// Plaintext rustls holds that nobody has read yet (as it last reported it): sizes
     /// the buffers of receives.
     pending_plaintext: usize,
@@ -614,6 +612,53 @@ impl<S> fmt::Debug for TlsStream<S> {
             .field("version", &self.session.protocol_version())
             .field("closed", &self.closed)
             .finish()
+    }
+}
+
+/// The bytes read from the transport: `data[start..end]` waits for rustls, and reads land
+/// in `data[end..]`, so a read needs neither a buffer of its own nor a copy. The buffer
+/// is allocated (once, zeroed) at the first read and never shrinks.
+#[derive(Default)]
+struct RecordBuffer {
+    data: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl RecordBuffer {
+    /// Bytes read and not consumed yet.
+    fn pending(&self) -> &[u8] {
+        &self.data[self.start..self.end]
+    }
+
+    fn consume(&mut self, count: usize) {
+        self.start += count;
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    /// Room for the next read: at least `FILL_CHUNK` bytes (more than one whole record),
+    /// moving the pending bytes to the front if needed.
+    fn spare(&mut self) -> &mut [u8] {
+        if self.data.is_empty() {
+            self.data = vec![0; 2 * FILL_CHUNK];
+        }
+        if self.data.len() - self.end < FILL_CHUNK {
+            self.data.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            if self.data.len() - self.end < FILL_CHUNK {
+                self.data.resize(self.end + FILL_CHUNK, 0);
+            }
+        }
+        &mut self.data[self.end..]
+    }
+
+    /// Marks `count` bytes of the last [`spare`](RecordBuffer::spare) as read.
+    fn commit(&mut self, count: usize) {
+        self.end += count;
     }
 }
 
@@ -743,9 +788,8 @@ impl<S> TlsStream<S> {
         TlsStream {
             transport,
             session,
-            incoming: Vec::new(),
+            incoming: RecordBuffer::default(),
             outgoing: Vec::new(),
-            read_buffer: Vec::new(),
             pending_plaintext: 0,
             sending: false,
             peer_closed: false,
@@ -827,7 +871,7 @@ impl<S> TlsStream<S> {
             if self.peer_closed {
                 break Ok(());
             }
-            let rest = &self.incoming[offset..];
+            let rest = &self.incoming.pending()[offset..];
             if rest.len() < RECORD_HEADER {
                 break Ok(());
             }
@@ -866,7 +910,7 @@ impl<S> TlsStream<S> {
                 }
             }
         };
-        self.incoming.drain(..offset);
+        self.incoming.consume(offset);
         result
     }
 
@@ -890,9 +934,9 @@ impl<S> TlsStream<S> {
             if self.peer_closed {
                 return Ok(ReadStep::End);
             }
-            let before = self.incoming.len();
+            let before = self.incoming.pending().len();
             self.feed()?;
-            if self.incoming.len() != before {
+            if self.incoming.pending().len() != before {
                 continue; // whole records were processed: look for plaintext again
             }
             if self.transport_ended {
@@ -940,20 +984,14 @@ impl<S: TlsTransport> TlsStream<S> {
 
     /// Receives more bytes from the transport into `incoming`; notes its end.
     async fn fill(&mut self) -> Result<()> {
-        if self.read_buffer.is_empty() {
-            self.read_buffer = vec![0; FILL_CHUNK];
-        }
-        match self
-            .transport
-            .receive_into_for_tls(&mut self.read_buffer)
-            .await
-        {
+        let spare = self.incoming.spare();
+        match self.transport.receive_into_for_tls(spare).await {
             Ok(0) => {
                 self.transport_ended = true;
                 Ok(())
             }
             Ok(read) => {
-                self.incoming.extend_from_slice(&self.read_buffer[..read]);
+                self.incoming.commit(read);
                 Ok(())
             }
             Err(error) if error.kind() == ErrorKind::EndOfStream => {
@@ -973,13 +1011,13 @@ impl<S: TlsTransport> TlsStream<S> {
             if !self.session.is_handshaking() {
                 break;
             }
-            let before = self.incoming.len();
+            let before = self.incoming.pending().len();
             if let Err(error) = self.feed() {
                 // Tell the peer why (rustls queued an alert), then fail.
                 let _ = self.flush_outgoing().await;
                 return Err(error);
             }
-            if self.incoming.len() != before || self.outgoing_pending() {
+            if self.incoming.pending().len() != before || self.outgoing_pending() {
                 continue;
             }
             if self.transport_ended || self.peer_closed {
@@ -1126,7 +1164,7 @@ impl<S: TlsTransport> TlsStream<S> {
                 ReadStep::Needs(Need::Read) => self.fill().await?,
             }
         }
-        Ok((self.transport, std::mem::take(&mut self.incoming)))
+        Ok((self.transport, self.incoming.pending().to_vec()))
     }
 }
 
@@ -1323,12 +1361,12 @@ impl<S: futures_io::AsyncWrite + Unpin> TlsStream<S> {
 
 impl<S: futures_io::AsyncRead + Unpin> TlsStream<S> {
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let mut chunk = [0_u8; 16 * 1024];
-        let read = ready!(Pin::new(&mut self.transport).poll_read(cx, &mut chunk))?;
+        let spare = self.incoming.spare();
+        let read = ready!(Pin::new(&mut self.transport).poll_read(cx, spare))?;
         if read == 0 {
             self.transport_ended = true;
         }
-        self.incoming.extend_from_slice(&chunk[..read]);
+        self.incoming.commit(read);
         Poll::Ready(Ok(()))
     }
 }
