@@ -91,6 +91,8 @@ pub mod streams;
 mod sync;
 mod task;
 mod time;
+#[cfg(feature = "tokio")]
+pub mod tokio_compat;
 mod typed_attr;
 
 pub use abc::aclose_forcefully;

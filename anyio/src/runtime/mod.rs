@@ -70,6 +70,65 @@ pub struct Runtime {
     workers: Vec<JoinHandle<()>>,
     /// How many worker threads serve the executor (0: only the `block_on` thread).
     executor_threads: usize,
+    /// Run on every thread that polls tasks, as it starts and as it stops.
+    hooks: ThreadHooks,
+    /// The tokio runtime entered on every thread that polls tasks (feature `tokio`);
+    /// dropped after the workers have stopped.
+    #[cfg(feature = "tokio")]
+    tokio: tokio::runtime::Runtime,
+}
+
+/// A hook run on the runtime's threads.
+type ThreadHook = Arc<dyn Fn() + Send + Sync>;
+
+/// The `on_thread_start` / `on_thread_stop` hooks of a [`Builder`].
+#[derive(Clone, Default)]
+struct ThreadHooks {
+    start: Option<ThreadHook>,
+    stop: Option<ThreadHook>,
+}
+
+impl std::fmt::Debug for ThreadHooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThreadHooks")
+            .field("start", &self.start.is_some())
+            .field("stop", &self.stop.is_some())
+            .finish()
+    }
+}
+
+/// While alive, the thread is one that polls tasks: the start hook ran and (feature
+/// `tokio`) the tokio runtime is entered; dropped, the stop hook runs.
+struct TaskThread<'a> {
+    hooks: &'a ThreadHooks,
+    #[cfg(feature = "tokio")]
+    _tokio: tokio::runtime::EnterGuard<'a>,
+}
+
+impl<'a> TaskThread<'a> {
+    fn enter(
+        hooks: &'a ThreadHooks,
+        #[cfg(feature = "tokio")] tokio: &'a tokio::runtime::Handle,
+    ) -> TaskThread<'a> {
+        #[cfg(feature = "tokio")]
+        let entered = tokio.enter();
+        if let Some(start) = &hooks.start {
+            start();
+        }
+        TaskThread {
+            hooks,
+            #[cfg(feature = "tokio")]
+            _tokio: entered,
+        }
+    }
+}
+
+impl Drop for TaskThread<'_> {
+    fn drop(&mut self) {
+        if let Some(stop) = &self.hooks.stop {
+            stop();
+        }
+    }
 }
 
 impl std::fmt::Debug for Runtime {
@@ -96,6 +155,7 @@ impl std::fmt::Debug for Runtime {
 pub struct Builder {
     worker_threads: Option<usize>,
     thread_name: String,
+    hooks: ThreadHooks,
 }
 
 impl Builder {
@@ -140,6 +200,64 @@ impl Builder {
         self
     }
 
+    /// Runs `hook` on every thread that polls tasks, when it starts: each worker
+    /// thread, and the thread calling [`Runtime::block_on`] at the start of each call.
+    /// For thread-local setup, such as entering a runtime of another library (with the
+    /// `tokio` feature, anyio enters its own tokio runtime there already).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// let started = Arc::new(AtomicUsize::new(0));
+    /// let counter = started.clone();
+    /// let runtime = anyio::Runtime::builder()
+    ///     .worker_threads(2)
+    ///     .on_thread_start(move || {
+    ///         counter.fetch_add(1, Ordering::Relaxed);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// runtime.block_on(async {});
+    /// drop(runtime); // joins the workers: both have started by now
+    /// assert_eq!(started.load(Ordering::Relaxed), 3); // two workers and one block_on
+    /// ```
+    pub fn on_thread_start(mut self, hook: impl Fn() + Send + Sync + 'static) -> Builder {
+        self.hooks.start = Some(Arc::new(hook));
+        self
+    }
+
+    /// Runs `hook` on every thread that polls tasks, when it stops: each worker thread
+    /// as the runtime shuts down, and the thread calling [`Runtime::block_on`] at the
+    /// end of each call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// let stopped = Arc::new(AtomicUsize::new(0));
+    /// let counter = stopped.clone();
+    /// let runtime = anyio::Runtime::builder()
+    ///     .worker_threads(1)
+    ///     .on_thread_stop(move || {
+    ///         counter.fetch_add(1, Ordering::Relaxed);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// runtime.block_on(async {});
+    /// assert_eq!(stopped.load(Ordering::Relaxed), 1); // the block_on call ended
+    /// drop(runtime);
+    /// assert_eq!(stopped.load(Ordering::Relaxed), 2); // and the worker stopped
+    /// ```
+    pub fn on_thread_stop(mut self, hook: impl Fn() + Send + Sync + 'static) -> Builder {
+        self.hooks.stop = Some(Arc::new(hook));
+        self
+    }
+
     /// Starts the worker threads.
     ///
     /// # Errors
@@ -165,11 +283,21 @@ impl Builder {
             deadlines: DeadlineQueue::default(),
         });
         let (stop, stopped) = async_channel::bounded::<()>(1);
+        #[cfg(feature = "tokio")]
+        let tokio = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name(format!("{}-tokio", self.thread_name))
+            .enable_all()
+            .build()
+            .map_err(Error::from)?;
         let mut runtime = Runtime {
             shared: shared.clone(),
             stop: Some(stop),
             workers: Vec::with_capacity(threads + 1),
             executor_threads: threads,
+            hooks: self.hooks.clone(),
+            #[cfg(feature = "tokio")]
+            tokio,
         };
         let timer = shared.clone();
         let timer_thread = std::thread::Builder::new()
@@ -180,9 +308,17 @@ impl Builder {
         for index in 0..threads {
             let shared = shared.clone();
             let stopped = stopped.clone();
+            let hooks = self.hooks.clone();
+            #[cfg(feature = "tokio")]
+            let tokio = runtime.tokio.handle().clone();
             let worker = std::thread::Builder::new()
                 .name(format!("{}-{index}", self.thread_name))
                 .spawn(move || {
+                    let _thread = TaskThread::enter(
+                        &hooks,
+                        #[cfg(feature = "tokio")]
+                        &tokio,
+                    );
                     let _runtime = current::enter(&shared);
                     async_io::block_on(shared.executor.run(async {
                         let _ = stopped.recv().await;
@@ -226,6 +362,7 @@ impl Runtime {
         Builder {
             worker_threads: None,
             thread_name: "anyio-worker".to_owned(),
+            hooks: ThreadHooks::default(),
         }
     }
 
@@ -256,6 +393,11 @@ impl Runtime {
             !in_runtime(),
             "anyio::run() or Runtime::block_on() was called from inside a running anyio \
              runtime; await the future instead, or start it in a task group"
+        );
+        let _thread = TaskThread::enter(
+            &self.hooks,
+            #[cfg(feature = "tokio")]
+            self.tokio.handle(),
         );
         let _runtime = current::enter(&self.shared);
         // The main task starts outside any scope, even when `block_on` is called from
