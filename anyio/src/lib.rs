@@ -71,9 +71,23 @@
 //!   stapled, file, `MultiListener`, `futures-io` adapters both ways).
 //! - Networking ([`net`]): [`connect_tcp`] (Happy Eyeballs), [`create_tcp_listener`],
 //!   [`connect_unix`], [`create_unix_listener`] (with descriptor passing),
-//!   [`getaddrinfo`], [`getnameinfo`], [`wait_readable`], [`wait_writable`],
+//!   [`create_udp_socket`], [`create_connected_udp_socket`], UNIX datagrams,
+//!   [`getaddrinfo`] (with IDNA), [`getnameinfo`], [`wait_readable`], [`wait_writable`],
 //!   [`notify_closing`].
+//! - TLS ([`streams::tls`]): `TlsStream` over any byte stream, `TlsListener`, and
+//!   `connect_tcp(..).tls()`, on rustls.
 //! - Errors: [`Error`], [`ErrorKind`], [`Result`].
+//!
+//! ## Other executors, and the `tokio` feature
+//!
+//! Cancel scopes, deadlines, task groups with `start_soon` / `start`, the result helpers,
+//! sync primitives, memory object streams and anyio's sockets work in any executor
+//! (inside `#[tokio::main]` too): their timers and reactor are async-io's, which runs on
+//! a thread of its own when nobody else drives it. [`TaskGroup::spawn`] needs an anyio
+//! runtime (it says so in its error). The other direction, tokio-based crates inside
+//! anyio tasks, needs the cargo feature `tokio`: every anyio runtime then runs a tokio
+//! runtime and enters it on each thread that polls tasks, and `tokio_compat` offers
+//! `AbortOnDrop` for tokio tasks that should end with their scope.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
