@@ -2,9 +2,7 @@
 //! entered, so tokio-based futures work in `spawn`ed children on worker threads (without
 //! the feature they panic with "there is no reactor running" there), and
 //! `tokio_compat::AbortOnDrop` ties a tokio task to a scope. Run with
-//! `cargo test --features tokio --test interop_tokio_feature`.
-
-#![cfg(feature = "tokio")]
+//! `cargo test --features tokio --test interop_tokio`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
