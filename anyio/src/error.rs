@@ -79,6 +79,14 @@ pub enum ErrorKind {
     /// A task awaited through its [`TaskHandle`](crate::TaskHandle) failed or panicked
     /// (its group reports the failure itself).
     TaskFailed,
+    /// A worker process of `to_process` died or broke its protocol
+    /// while running a call.
+    BrokenWorkerProcess,
+    /// A call that needs an anyio runtime (`from_thread`, a portal) came from a thread
+    /// that has none: not a `to_thread` worker, and no `lowlevel::EventLoopToken` given.
+    NoEventLoop,
+    /// The runtime (or portal) that a call was sent to has finished or is stopping.
+    RunFinished,
     /// Any other failure, usually a user error wrapped by [`Error::other`].
     Other,
 }
@@ -101,6 +109,9 @@ impl fmt::Display for ErrorKind {
             ErrorKind::CalledProcess => "process failed",
             ErrorKind::Group => "several tasks failed",
             ErrorKind::TaskFailed => "task failed",
+            ErrorKind::BrokenWorkerProcess => "broken worker process",
+            ErrorKind::NoEventLoop => "no event loop",
+            ErrorKind::RunFinished => "run finished",
             ErrorKind::Other => "error",
         };
         f.write_str(text)
