@@ -97,6 +97,7 @@ pub mod abc;
 mod base;
 mod cancel;
 mod error;
+pub mod from_thread;
 pub mod lowlevel;
 mod macros;
 pub mod net;
@@ -105,6 +106,7 @@ pub mod streams;
 mod sync;
 mod task;
 mod time;
+pub mod to_thread;
 #[cfg(feature = "tokio")]
 pub mod tokio_compat;
 mod typed_attr;

@@ -1,4 +1,6 @@
-//! Low-level checkpoints, for writing your own anyio-aware operations.
+//! Low-level checkpoints, for writing your own anyio-aware operations; per-runtime
+//! variables ([`RunVar`]); and tokens that let other threads call into a runtime
+//! ([`current_token`]).
 //!
 //! Every anyio operation is a *checkpoint*: started in a cancelled scope, it returns
 //! `Pending` at once so that the scope drops the body there. These functions let your own
@@ -32,12 +34,18 @@
 //! # });
 //! ```
 
+mod run_var;
+mod token;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::base::context;
 use crate::base::scope::effectively_cancelled;
+
+pub use run_var::{RunVar, RunVarToken};
+pub use token::{EventLoopToken, current_token};
 
 /// Whether the code being polled is in an effectively cancelled scope: some scope from
 /// the current one up to and including the nearest shielded one has been cancelled.

@@ -1,7 +1,7 @@
 //! Deadlines: `move_on_after`, `move_on_at`, `fail_after`, `fail_at`, and
 //! `current_effective_deadline`.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -39,9 +39,12 @@ use crate::error::{Error, ErrorKind};
 /// assert_eq!(anyio::move_on_after(10, async { 5 }).await, Some(5));
 /// # });
 /// ```
-pub fn move_on_after<F: Future>(delay: impl IntoDuration, body: F) -> MoveOnAfter<F> {
+pub fn move_on_after<F: IntoFuture>(
+    delay: impl IntoDuration,
+    body: F,
+) -> MoveOnAfter<F::IntoFuture> {
     MoveOnAfter {
-        run: CancelScopeRun::new_after(body, delay.into_duration()),
+        run: CancelScopeRun::new_after(body.into_future(), delay.into_duration()),
     }
 }
 
@@ -59,11 +62,11 @@ pub fn move_on_after<F: Future>(delay: impl IntoDuration, body: F) -> MoveOnAfte
 /// assert_eq!(anyio::move_on_at(deadline, anyio::sleep(1)).await, None);
 /// # });
 /// ```
-pub fn move_on_at<F: Future>(deadline: Instant, body: F) -> MoveOnAfter<F> {
+pub fn move_on_at<F: IntoFuture>(deadline: Instant, body: F) -> MoveOnAfter<F::IntoFuture> {
     let state = pooled_scope();
     state.set_deadline_quiet(Some(deadline));
     MoveOnAfter {
-        run: CancelScopeRun::new_pooled(state, body, None),
+        run: CancelScopeRun::new_pooled(state, body.into_future(), None),
     }
 }
 
@@ -97,10 +100,10 @@ pub fn move_on_at<F: Future>(deadline: Instant, body: F) -> MoveOnAfter<F> {
 /// # });
 /// ```
 #[doc(alias = "timeout")]
-pub fn fail_after<F: Future>(delay: impl IntoDuration, body: F) -> FailAfter<F> {
+pub fn fail_after<F: IntoFuture>(delay: impl IntoDuration, body: F) -> FailAfter<F::IntoFuture> {
     let delay = delay.into_duration();
     FailAfter {
-        run: CancelScopeRun::new_after(body, delay),
+        run: CancelScopeRun::new_after(body.into_future(), delay),
         limit: Limit::After(delay),
         reason: None,
     }
@@ -125,11 +128,11 @@ pub fn fail_after<F: Future>(delay: impl IntoDuration, body: F) -> FailAfter<F> 
 /// assert_eq!(anyio::fail_at(later, async { 3 }).await.unwrap(), 3);
 /// # });
 /// ```
-pub fn fail_at<F: Future>(deadline: Instant, body: F) -> FailAfter<F> {
+pub fn fail_at<F: IntoFuture>(deadline: Instant, body: F) -> FailAfter<F::IntoFuture> {
     let state = pooled_scope();
     state.set_deadline_quiet(Some(deadline));
     FailAfter {
-        run: CancelScopeRun::new_pooled(state, body, None),
+        run: CancelScopeRun::new_pooled(state, body.into_future(), None),
         limit: Limit::At,
         reason: None,
     }
@@ -152,11 +155,11 @@ pub fn fail_at<F: Future>(deadline: Instant, body: F) -> FailAfter<F> {
 /// assert!(err.to_string().contains("waiting for the config"));
 /// # });
 /// ```
-pub fn fail_after_with_reason<F: Future>(
+pub fn fail_after_with_reason<F: IntoFuture>(
     delay: impl IntoDuration,
     reason: impl Into<String>,
     body: F,
-) -> FailAfter<F> {
+) -> FailAfter<F::IntoFuture> {
     let mut fail = fail_after(delay, body);
     fail.reason = Some(reason.into());
     fail

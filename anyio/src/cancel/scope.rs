@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -321,8 +321,8 @@ impl CancelScope {
     /// assert_eq!(expired.run(anyio::sleep(10)).await, None);
     /// # });
     /// ```
-    pub fn run<F: Future>(&self, body: F) -> CancelScopeRun<F> {
-        CancelScopeRun::new(self.state.clone(), body, None)
+    pub fn run<F: IntoFuture>(&self, body: F) -> CancelScopeRun<F::IntoFuture> {
+        CancelScopeRun::new(self.state.clone(), body.into_future(), None)
     }
 }
 

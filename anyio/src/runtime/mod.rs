@@ -2,10 +2,12 @@
 //!
 //! This is the only module that touches the executor and the reactor directly.
 
+pub(crate) mod calls;
 mod current;
 pub(crate) mod deadlines;
 mod main_loop;
 mod registry;
+pub(crate) mod run_vars;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -31,6 +33,10 @@ pub(crate) struct RuntimeShared {
     pub(crate) registry: Registry,
     /// Scopes waiting for their deadline, served by the timer thread.
     deadlines: DeadlineQueue,
+    /// Calls from other threads (`from_thread`, `EventLoopToken`) in flight.
+    pub(crate) calls: calls::Calls,
+    /// The values of `lowlevel::RunVar`s in this runtime.
+    pub(crate) run_vars: run_vars::RunVarValues,
 }
 
 impl RuntimeShared {
@@ -281,6 +287,8 @@ impl Builder {
             executor: Executor::new(),
             registry: Registry::default(),
             deadlines: DeadlineQueue::default(),
+            calls: calls::Calls::default(),
+            run_vars: run_vars::RunVarValues::default(),
         });
         let (stop, stopped) = async_channel::bounded::<()>(1);
         #[cfg(feature = "tokio")]
@@ -320,6 +328,7 @@ impl Builder {
                         &tokio,
                     );
                     let _runtime = current::enter(&shared);
+                    let _serving = shared.calls.serve();
                     async_io::block_on(shared.executor.run(async {
                         let _ = stopped.recv().await;
                     }));
@@ -400,6 +409,7 @@ impl Runtime {
             self.tokio.handle(),
         );
         let _runtime = current::enter(&self.shared);
+        let _serving = self.shared.calls.serve();
         // The main task starts outside any scope, even when `block_on` is called from
         // inside a foreign poll of anyio code (whose scope is current on this thread).
         let _scope = context::ScopeEnter::new(None);
@@ -429,6 +439,9 @@ impl Drop for Runtime {
         for worker in self.workers.drain(..) {
             let _ = worker.join();
         }
+        // No thread runs the executor any more: calls still waiting for it fail.
+        self.shared.calls.finish();
+        self.shared.run_vars.clear();
     }
 }
 

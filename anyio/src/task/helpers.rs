@@ -47,11 +47,12 @@ use crate::task::output::TaskOutput;
 pub async fn gather<I, F>(futures: I) -> Result<Vec<<F::Output as TaskOutput>::Value>>
 where
     I: IntoIterator<Item = F>,
-    F: Future + Send,
+    F: IntoFuture,
+    F::IntoFuture: Send,
     F::Output: TaskOutput,
     <F::Output as TaskOutput>::Value: Send,
 {
-    let futures: Vec<F> = futures.into_iter().collect();
+    let futures: Vec<F::IntoFuture> = futures.into_iter().map(IntoFuture::into_future).collect();
     let group = TaskGroup::new();
     let tg = &group;
     let values = group
