@@ -52,6 +52,15 @@ assert_value!(WithCleanup<Ready, Ready>: Send & Sync & Unpin);
 assert_value!(Checkpoint: Send & Sync & Unpin);
 assert_value!(Sleep: Send & Sync & Unpin);
 
+// Threads and portals: handles cross threads by design.
+assert_value!(anyio::to_thread::RunSyncFuture<'static, u32>: Send & Unpin);
+assert_value!(anyio::from_thread::BlockingPortal: Send & Sync & Unpin);
+assert_value!(anyio::from_thread::PortalFuture<u32>: Send & Sync & Unpin);
+assert_value!(anyio::from_thread::BlockingPortalProvider: Send & Sync & Unpin);
+assert_value!(anyio::lowlevel::EventLoopToken: Send & Sync & Unpin);
+assert_value!(anyio::lowlevel::RunVar<u32>: Send & Sync & Unpin);
+assert_value!(anyio::lowlevel::RunVarToken<u32>: Send & Sync & Unpin);
+
 // Tasks: a group is shared by reference between its children, so it must be `Sync`;
 // its run future must be `Send` so that a group can live inside a spawned task.
 assert_value!(TaskGroup<'static>: Send & Sync);

@@ -23,8 +23,13 @@ use anyio::abc::{
     AsyncResource, ByteReceiveStream, ByteSendStream, ByteStream, DEFAULT_MAX_BYTES, Listener,
     ObjectReceiveStream, ObjectSendStream, ObjectStream,
 };
+use anyio::from_thread::{
+    BlockingPortal, BlockingPortalProvider, PortalFuture, ProvidedPortal, check_cancelled,
+    run as _, run_sync as _, start_blocking_portal,
+};
 use anyio::lowlevel::{
-    Checkpoint, cancel_shielded_checkpoint, checkpoint, checkpoint_if_cancelled, is_cancelled,
+    Checkpoint, EventLoopToken, RunVar, RunVarToken, cancel_shielded_checkpoint, checkpoint,
+    checkpoint_if_cancelled, current_token, is_cancelled,
 };
 use anyio::net::{
     AddressFamily, ConnectTcp, CreateTcpListener, CreateUnixListener, Family, GetAddrInfo,
@@ -42,6 +47,7 @@ use anyio::streams::object_bytes::{
 };
 use anyio::streams::stapled::{StapledByteStream, StapledObjectStream};
 use anyio::streams::text::{TextReceiveStream, TextSendStream, TextStream};
+use anyio::to_thread::{RunSync, RunSyncFuture, current_default_thread_limiter, run_sync as _};
 
 /// Methods of the main handles, named as values: renaming one fails to build.
 #[::core::prelude::v1::test]
@@ -95,4 +101,26 @@ fn method_names_are_stable() {
         TaskState::Failed,
     ];
     let _ = ErrorKind::TaskFailed;
+    let _ = (
+        ErrorKind::NoEventLoop,
+        ErrorKind::RunFinished,
+        ErrorKind::BrokenWorkerProcess,
+    );
+    let _ = (
+        BlockingPortal::stop,
+        BlockingPortal::is_running,
+        PortalFuture::<u32>::wait,
+        PortalFuture::<u32>::cancel,
+        PortalFuture::<u32>::is_finished,
+    );
+    let _ = (
+        BlockingPortalProvider::new,
+        BlockingPortalProvider::portal,
+        RunVar::<u32>::new,
+        RunVar::<u32>::with_default,
+        RunVar::<u32>::get,
+        RunVar::<u32>::get_or,
+        RunVar::<u32>::set,
+        RunVar::<u32>::reset,
+    );
 }

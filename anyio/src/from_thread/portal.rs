@@ -245,8 +245,11 @@ impl BlockingPortal {
     {
         self.check_caller()?;
         let slot = CallSlot::new();
+        let name = std::any::type_name::<F>();
         let call = async_call(f, Completer::new(slot.clone(), ErrorKind::Cancelled));
-        self.send(Request::Start(Box::new(move |tg| tg.start_soon(call()))))?;
+        self.send(Request::Start(Box::new(move |tg| {
+            tg.start_soon_named(name, call())
+        })))?;
         slot.wait().into_result()
     }
 
@@ -274,8 +277,11 @@ impl BlockingPortal {
     {
         self.check_caller()?;
         let slot = CallSlot::new();
+        let name = std::any::type_name::<F>();
         let call = sync_call(f, Completer::new(slot.clone(), ErrorKind::Cancelled));
-        self.send(Request::Start(Box::new(move |tg| tg.start_soon(call()))))?;
+        self.send(Request::Start(Box::new(move |tg| {
+            tg.start_soon_named(name, call())
+        })))?;
         slot.wait().into_result()
     }
 
@@ -305,8 +311,9 @@ impl BlockingPortal {
         let scope = CancelScope::new();
         let call = async_call(f, Completer::new(slot.clone(), ErrorKind::Cancelled));
         let task_scope = scope.clone();
+        let name = std::any::type_name::<F>();
         let start: Start = Box::new(move |tg| {
-            tg.start_soon(async move {
+            tg.start_soon_named(name, async move {
                 task_scope.run(call()).await;
             })
         });
@@ -353,10 +360,11 @@ impl BlockingPortal {
         let task_scope = scope.clone();
         let completer = Completer::new(slot.clone(), ErrorKind::Cancelled);
         let started_completer = Completer::new(started.clone(), ErrorKind::Cancelled);
+        let name = std::any::type_name::<F>();
         let start: Start = Box::new(move |tg| {
             tg.start_soon(async move {
                 let result = tg
-                    .start(move |status| {
+                    .start_named(name, move |status| {
                         let call = async_call(move || f(status), completer);
                         async move {
                             task_scope.run(call()).await;
