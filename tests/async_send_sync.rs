@@ -52,6 +52,13 @@ assert_value!(WithCleanup<Ready, Ready>: Send & Sync & Unpin);
 assert_value!(Checkpoint: Send & Sync & Unpin);
 assert_value!(Sleep: Send & Sync & Unpin);
 
+// Processes.
+assert_value!(anyio::Process: Send & Sync & Unpin);
+assert_value!(anyio::process::ProcessStdin: Send & Sync & Unpin);
+assert_value!(anyio::process::ProcessStdout: Send & Sync & Unpin);
+assert_value!(anyio::process::RunProcess<'static>: Send & Sync & Unpin);
+assert_value!(anyio::CompletedProcess: Send & Sync & Unpin);
+
 // Threads and portals: handles cross threads by design.
 assert_value!(anyio::to_thread::RunSyncFuture<'static, u32>: Send & Unpin);
 assert_value!(anyio::from_thread::BlockingPortal: Send & Sync & Unpin);

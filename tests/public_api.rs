@@ -37,6 +37,9 @@ use anyio::net::{
     TcpStream, ToHost, UnixListener, UnixStream, connect_tcp as _, connect_unix as _,
     create_tcp_listener as _, create_unix_listener as _, getaddrinfo as _,
 };
+use anyio::process::{
+    Command, OpenProcess, ProcessStderr, ProcessStdin, ProcessStdout, RunProcess,
+};
 use anyio::streams::buffered::{BufferedByteReceiveStream, BufferedByteStream};
 use anyio::streams::file::{FileDescriptor, FilePath, FileReadStream, FileWriteStream, SeekFrom};
 use anyio::streams::io::{ByteStreamIo, FuturesIoStream};
@@ -48,6 +51,7 @@ use anyio::streams::object_bytes::{
 use anyio::streams::stapled::{StapledByteStream, StapledObjectStream};
 use anyio::streams::text::{TextReceiveStream, TextSendStream, TextStream};
 use anyio::to_thread::{RunSync, RunSyncFuture, current_default_thread_limiter, run_sync as _};
+use anyio::{CompletedProcess, IntoCommand, Process, Signal, open_process, run_process};
 
 /// Methods of the main handles, named as values: renaming one fails to build.
 #[::core::prelude::v1::test]

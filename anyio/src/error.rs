@@ -373,6 +373,28 @@ impl Error {
         self.repr.source.as_deref()?.downcast_ref::<E>()
     }
 
+    /// The process that failed, for an error of kind
+    /// [`CalledProcess`](ErrorKind::CalledProcess) (from `run_process(..).check(true)`
+    /// or [`CompletedProcess::check_returncode`](crate::CompletedProcess::check_returncode)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # anyio::run(async {
+    /// let err = anyio::run_process("echo partial; exit 3").await.unwrap_err();
+    /// let failed = err.completed_process().unwrap();
+    /// assert_eq!(failed.returncode, 3);
+    /// assert_eq!(failed.stdout, b"partial\n");
+    /// # });
+    /// ```
+    pub fn completed_process(&self) -> Option<&crate::CompletedProcess> {
+        self.repr
+            .source
+            .as_ref()?
+            .downcast_ref::<crate::process::ProcessFailed>()
+            .map(|failed| &failed.0)
+    }
+
     /// Whether this error or any member of its group is of `kind`.
     ///
     /// # Examples

@@ -89,7 +89,7 @@
 //! runtime and enters it on each thread that polls tasks, and `tokio_compat` offers
 //! `AbortOnDrop` for tokio tasks that should end with their scope.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
 
@@ -101,6 +101,8 @@ pub mod from_thread;
 pub mod lowlevel;
 mod macros;
 pub mod net;
+mod os;
+pub mod process;
 mod runtime;
 pub mod streams;
 mod sync;
@@ -122,6 +124,7 @@ pub use net::{
     create_tcp_listener, create_udp_socket, create_unix_datagram_socket, create_unix_listener,
     getaddrinfo, getnameinfo, notify_closing, wait_readable, wait_writable,
 };
+pub use process::{CompletedProcess, IntoCommand, Process, Signal, open_process, run_process};
 pub use runtime::{Builder, Runtime, run};
 pub use streams::memory::{
     MemoryObjectReceiveStream, MemoryObjectSendStream, MemoryObjectStreamStatistics, SendError,
