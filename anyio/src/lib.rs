@@ -104,6 +104,7 @@ pub mod net;
 mod os;
 pub mod process;
 mod runtime;
+mod signal;
 pub mod streams;
 mod sync;
 mod task;
@@ -126,6 +127,7 @@ pub use net::{
 };
 pub use process::{CompletedProcess, IntoCommand, Process, Signal, open_process, run_process};
 pub use runtime::{Builder, Runtime, run};
+pub use signal::{SignalReceiver, open_signal_receiver};
 pub use streams::memory::{
     MemoryObjectReceiveStream, MemoryObjectSendStream, MemoryObjectStreamStatistics, SendError,
     create_memory_object_stream, create_unbounded_memory_object_stream,
