@@ -98,6 +98,7 @@ mod base;
 mod cancel;
 mod error;
 pub mod from_thread;
+mod fs;
 pub mod lowlevel;
 mod macros;
 pub mod net;
@@ -120,6 +121,7 @@ pub use cancel::{
     fail_after, fail_after_with_reason, fail_at, move_on_after, move_on_at, with_cleanup,
 };
 pub use error::{BoxError, Error, ErrorKind, Result};
+pub use fs::{AsyncFile, open_file, wrap_file};
 pub use net::{
     connect_tcp, connect_unix, create_connected_udp_socket, create_connected_unix_datagram_socket,
     create_tcp_listener, create_udp_socket, create_unix_datagram_socket, create_unix_listener,
