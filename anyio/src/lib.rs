@@ -121,7 +121,11 @@ pub use cancel::{
     fail_after, fail_after_with_reason, fail_at, move_on_after, move_on_at, with_cleanup,
 };
 pub use error::{BoxError, Error, ErrorKind, Result};
-pub use fs::{AsyncFile, open_file, wrap_file};
+pub use fs::{
+    AsyncFile, MkDtemp, MkStemp, NamedTemporaryFile, NamedTemporaryFileBuilder, Path,
+    TemporaryDirectory, TemporaryDirectoryBuilder, TemporaryFile, gettempdir, mkdtemp, mkstemp,
+    open_file, wrap_file,
+};
 pub use net::{
     connect_tcp, connect_unix, create_connected_udp_socket, create_connected_unix_datagram_socket,
     create_tcp_listener, create_udp_socket, create_unix_datagram_socket, create_unix_listener,
