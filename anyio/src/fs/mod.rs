@@ -7,6 +7,7 @@
 mod file;
 mod mode;
 mod path;
+mod pattern;
 mod temp;
 
 pub use file::{AsyncFile, open_file, wrap_file};
