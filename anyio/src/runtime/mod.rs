@@ -31,11 +31,21 @@ pub(crate) struct RuntimeShared {
     pub(crate) registry: Registry,
     /// Scopes waiting for their deadline, served by the timer thread.
     deadlines: DeadlineQueue,
+    /// The `to_process` worker pool, made by the first call; shut down (its idle workers
+    /// closed and waited for) when the `Runtime` is dropped. (Runtime-local storage until
+    /// `lowlevel::RunVar` can hold it.)
+    process_pool: std::sync::OnceLock<Arc<crate::to_process::Pool>>,
 }
 
 impl RuntimeShared {
     pub(crate) fn deadlines(&self) -> &DeadlineQueue {
         &self.deadlines
+    }
+
+    /// This runtime's `to_process` worker pool.
+    pub(crate) fn process_pool(&self) -> &Arc<crate::to_process::Pool> {
+        self.process_pool
+            .get_or_init(|| Arc::new(crate::to_process::Pool::new()))
     }
 
     /// Spawns a `'static` future onto the worker threads.
@@ -281,6 +291,7 @@ impl Builder {
             executor: Executor::new(),
             registry: Registry::default(),
             deadlines: DeadlineQueue::default(),
+            process_pool: std::sync::OnceLock::new(),
         });
         let (stop, stopped) = async_channel::bounded::<()>(1);
         #[cfg(feature = "tokio")]
@@ -428,6 +439,9 @@ impl Drop for Runtime {
         self.shared.deadlines.stop();
         for worker in self.workers.drain(..) {
             let _ = worker.join();
+        }
+        if let Some(pool) = self.shared.process_pool.get() {
+            pool.shutdown();
         }
     }
 }
