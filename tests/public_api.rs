@@ -42,6 +42,7 @@ use anyio::streams::object_bytes::{
 };
 use anyio::streams::stapled::{StapledByteStream, StapledObjectStream};
 use anyio::streams::text::{TextReceiveStream, TextSendStream, TextStream};
+use anyio::to_process::{RunSync, current_default_process_limiter, init, run_sync};
 
 /// Methods of the main handles, named as values: renaming one fails to build.
 #[::core::prelude::v1::test]
@@ -95,4 +96,7 @@ fn method_names_are_stable() {
         TaskState::Failed,
     ];
     let _ = ErrorKind::TaskFailed;
+    let _ = (RunSync::<u8>::cancellable, RunSync::<u8>::limiter);
+    let _ = (init, current_default_process_limiter);
+    let _ = run_sync::<fn(u8) -> u8, u8, u8>;
 }

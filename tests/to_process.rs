@@ -60,6 +60,13 @@ fn explode(message: String) -> u32 {
 }
 
 fn crash(_: ()) -> u32 {
+    // No core file from this test, whatever the machine's settings.
+    let hard = rustix::process::getrlimit(rustix::process::Resource::Core).maximum;
+    let no_core = rustix::process::Rlimit {
+        current: Some(0),
+        maximum: hard,
+    };
+    let _ = rustix::process::setrlimit(rustix::process::Resource::Core, no_core);
     std::process::abort();
 }
 
@@ -104,7 +111,10 @@ fn children() -> BTreeSet<u32> {
     let mut pids = BTreeSet::new();
     for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
         let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-        pids.extend(list.split_whitespace().filter_map(|pid| pid.parse::<u32>().ok()));
+        pids.extend(
+            list.split_whitespace()
+                .filter_map(|pid| pid.parse::<u32>().ok()),
+        );
     }
     pids
 }
@@ -257,11 +267,16 @@ async fn a_cancellable_call_kills_its_worker_when_cancelled() -> anyio::Result<(
     anyio::fail_after(30, async {
         let worker = run_sync(worker_pid, ()).await?;
         let started = Instant::now();
-        let outcome =
-            anyio::move_on_after(0.3, run_sync(pid_after, 60_000).cancellable(true).into_future())
-                .await;
+        let outcome = anyio::move_on_after(
+            0.3,
+            run_sync(pid_after, 60_000).cancellable(true).into_future(),
+        )
+        .await;
         assert!(outcome.is_none(), "cancelled");
-        assert!(started.elapsed() < Duration::from_secs(10), "did not wait for the call");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "did not wait for the call"
+        );
         assert!(gone(worker).await, "the worker was killed and waited for");
         assert_ne!(run_sync(worker_pid, ()).await?, worker, "a new worker");
         anyio::Result::Ok(())
@@ -295,10 +310,16 @@ async fn a_call_that_is_not_cancellable_finishes_before_the_cancel_lands() -> an
     })
     .await??;
     assert!(scope.cancelled_caught());
-    assert!(started.elapsed() >= Duration::from_millis(600), "waited for the call");
+    assert!(
+        started.elapsed() >= Duration::from_millis(600),
+        "waited for the call"
+    );
     assert_eq!(result.into_inner().unwrap().unwrap()?, "finished");
     assert!(path.exists(), "the function ran to its end");
-    assert!(!past_the_next_checkpoint.load(Ordering::SeqCst), "then the cancel landed");
+    assert!(
+        !past_the_next_checkpoint.load(Ordering::SeqCst),
+        "then the cancel landed"
+    );
     std::fs::remove_file(&path)?;
     Ok(())
 }
@@ -309,7 +330,9 @@ async fn a_call_queued_on_a_full_limiter_never_runs_when_cancelled() -> anyio::R
     let limiter = CapacityLimiter::new(1);
     anyio::fail_after(30, async {
         let held = limiter.acquire_on_behalf_of_nowait("holder")?;
-        let call = run_sync(touch, path.clone()).limiter(&limiter).into_future();
+        let call = run_sync(touch, path.clone())
+            .limiter(&limiter)
+            .into_future();
         assert!(anyio::move_on_after(0.2, call).await.is_none());
         assert_eq!(limiter.statistics().tasks_waiting, 0, "it left the queue");
         drop(held);
@@ -335,7 +358,10 @@ async fn errors_name_the_function_and_say_what_went_wrong() -> anyio::Result<()>
         assert!(message.contains("captures variables"), "{message}");
 
         let error = run_sync(explode, "named".to_owned()).await.unwrap_err();
-        assert!(error.to_string().contains("`to_process::explode` panicked"), "{error}");
+        assert!(
+            error.to_string().contains("`to_process::explode` panicked"),
+            "{error}"
+        );
         anyio::Result::Ok(())
     })
     .await?

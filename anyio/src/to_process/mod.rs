@@ -7,7 +7,7 @@
 //! [`cancellable(true)`](RunSync::cancellable)). For plain CPU-bound work, threads are
 //! cheaper.
 //!
-//! ```no_run
+//! ```
 //! fn fib(n: u64) -> u64 {
 //!     if n < 2 { n } else { fib(n - 1) + fib(n - 2) }
 //! }
@@ -15,8 +15,9 @@
 //! #[anyio::main]
 //! async fn main() -> anyio::Result<()> {
 //!     // At most one worker per CPU runs at once (the default limiter).
-//!     let values = anyio::gather((30..34).map(|n| anyio::to_process::run_sync(fib, n).into_future())).await?;
-//!     assert_eq!(values, [832_040, 1_346_269, 2_178_309, 3_524_578]);
+//!     let calls = (20..24).map(|n| anyio::to_process::run_sync(fib, n).into_future());
+//!     let values = anyio::gather(calls).await?;
+//!     assert_eq!(values, [6_765, 10_946, 17_711, 28_657]);
 //!     Ok(())
 //! }
 //! # use std::future::IntoFuture;
@@ -50,6 +51,10 @@
 //!   of the binary has recorded itself (an `#[anyio::test]` or a plain test calling
 //!   `init`), since libtest may run them in any order, only rely on it within the tests
 //!   that record themselves.
+//!
+//! - **Doc tests**: write the example as an `#[anyio::main] async fn main` (or a `fn main`
+//!   that calls [`init()`] first). rustdoc runs each example in a process of its own, and
+//!   the worker runs that same example's `main`, which enters worker mode.
 //!
 //! A program that set none of this up gets an error from `run_sync` saying so, rather
 //! than starting copies of itself that never become workers. A worker exits when its

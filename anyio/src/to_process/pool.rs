@@ -68,7 +68,11 @@ impl Pool {
     pub(super) fn current() -> Arc<Pool> {
         static OUTSIDE_RUNTIMES: OnceLock<Arc<Pool>> = OnceLock::new();
         crate::runtime::with_current_runtime(|runtime| runtime.process_pool().clone())
-            .unwrap_or_else(|| OUTSIDE_RUNTIMES.get_or_init(|| Arc::new(Pool::new())).clone())
+            .unwrap_or_else(|| {
+                OUTSIDE_RUNTIMES
+                    .get_or_init(|| Arc::new(Pool::new()))
+                    .clone()
+            })
     }
 
     pub(super) fn limiter(&self) -> &Arc<CapacityLimiter> {
@@ -95,8 +99,14 @@ impl Pool {
         name: &str,
         call: &Prepared,
     ) -> Result<Vec<u8>> {
-        let request = protocol::call(&raw::own_stamp(), &call.code, &call.argument)
-            .map_err(|error| Error::with_source(ErrorKind::Other, format!("cannot call `{name}`: {error}"), error))?;
+        let request =
+            protocol::call(&raw::own_stamp(), &call.code, &call.argument).map_err(|error| {
+                Error::with_source(
+                    ErrorKind::Other,
+                    format!("cannot call `{name}`: {error}"),
+                    error,
+                )
+            })?;
         let mut worker = match self.checkout() {
             Some(worker) => worker,
             None => Worker::start(launch, &self.reaper).await?,
@@ -127,7 +137,10 @@ impl Pool {
             }
             Some(Reply::Failed(message)) => {
                 self.checkin(worker);
-                error(ErrorKind::Other, format!("calling `{name}` failed: {message}"))
+                error(
+                    ErrorKind::Other,
+                    format!("calling `{name}` failed: {message}"),
+                )
             }
             Some(Reply::Mismatch(message)) => error(
                 ErrorKind::BrokenWorkerProcess,

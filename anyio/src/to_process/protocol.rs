@@ -152,8 +152,11 @@ pub(super) fn reply(reply: &Reply) -> Vec<u8> {
         Reply::Mismatch(message) => (b'M', message.as_bytes()),
     };
     frame(tag, &[body]).unwrap_or_else(|error| {
-        frame(b'F', &[format!("the result could not be sent: {error}").as_bytes()])
-            .expect("a short message fits")
+        frame(
+            b'F',
+            &[format!("the result could not be sent: {error}").as_bytes()],
+        )
+        .expect("a short message fits")
     })
 }
 

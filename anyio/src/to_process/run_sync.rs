@@ -59,7 +59,7 @@ use crate::sync::CapacityLimiter;
 ///
 /// # Examples
 ///
-/// ```no_run
+/// ```
 /// #[derive(serde::Serialize, serde::Deserialize)]
 /// struct Job {
 ///     name: String,
@@ -78,7 +78,7 @@ use crate::sync::CapacityLimiter;
 /// async fn main() -> anyio::Result<()> {
 ///     let job = Job { name: "demo".into(), rounds: 1_000 };
 ///     let report = anyio::to_process::run_sync(crunch, job).await?;
-///     println!("{report}");
+///     assert!(report.starts_with("demo: "));
 ///     Ok(())
 /// }
 /// ```
@@ -123,7 +123,7 @@ where
 ///
 /// # Examples
 ///
-/// ```no_run
+/// ```
 /// fn add((a, b): (i64, i64)) -> i64 {
 ///     a + b
 /// }
@@ -166,7 +166,7 @@ impl<'a, R> RunSync<'a, R> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// fn spin(seconds: u64) {
     ///     let end = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
     ///     while std::time::Instant::now() < end {}
@@ -176,8 +176,9 @@ impl<'a, R> RunSync<'a, R> {
     /// async fn main() {
     ///     let call = anyio::to_process::run_sync(spin, 60).cancellable(true);
     ///     // The worker is killed after 0.5 s.
-    ///     assert!(anyio::move_on_after(0.5, call).await.is_none());
+    ///     assert!(anyio::move_on_after(0.5, call.into_future()).await.is_none());
     /// }
+    /// # use std::future::IntoFuture;
     /// ```
     pub fn cancellable(mut self, cancellable: bool) -> Self {
         self.cancellable = cancellable;
@@ -189,7 +190,7 @@ impl<'a, R> RunSync<'a, R> {
     ///
     /// # Examples
     ///
-    /// ```no_run
+    /// ```
     /// fn cube(x: u32) -> u32 {
     ///     x * x * x
     /// }
@@ -245,9 +246,7 @@ where
                 }
             };
             // A checkpoint: cancelled while queued here, the call never starts.
-            let _token = limiter
-                .acquire_on_behalf_of(pool::borrower(name))
-                .await?;
+            let _token = limiter.acquire_on_behalf_of(pool::borrower(name)).await?;
             let run = pool.run(launch, name, &call);
             let result = if cancellable {
                 run.await

@@ -64,7 +64,7 @@ pub(super) fn launch() -> Result<&'static Launch> {
 ///
 /// A program with a plain `main`:
 ///
-/// ```no_run
+/// ```
 /// fn square(x: u64) -> u64 {
 ///     x * x
 /// }
@@ -161,7 +161,10 @@ fn serve(socket: UnixStream) -> ! {
         PANIC_MESSAGE.with(|slot| *slot.borrow_mut() = Some(message));
     }));
     let mut socket = socket;
-    if socket.write_all(&protocol::hello(&raw::own_stamp())).is_err() {
+    if socket
+        .write_all(&protocol::hello(&raw::own_stamp()))
+        .is_err()
+    {
         std::process::exit(0);
     }
     loop {
@@ -172,8 +175,7 @@ fn serve(socket: UnixStream) -> ! {
         };
         let reply = match protocol::parse_call(&body) {
             Some((stamp, code, argument)) => {
-                match panic::catch_unwind(AssertUnwindSafe(|| raw::call(&stamp, &code, argument)))
-                {
+                match panic::catch_unwind(AssertUnwindSafe(|| raw::call(&stamp, &code, argument))) {
                     Ok(outcome) => Reply::from(outcome),
                     Err(payload) => Reply::Panicked(
                         PANIC_MESSAGE
