@@ -80,6 +80,17 @@ fn touch(path: PathBuf) {
     std::fs::write(path, "ran").unwrap();
 }
 
+/// Runs `double` in a worker of its own (a worker of the worker), and says which
+/// process it ran in and which process asked.
+fn double_in_a_worker_of_mine(x: i64) -> (i64, u32, u32) {
+    anyio::run(async {
+        let doubled = run_sync(double, x).await?;
+        let grandchild = run_sync(worker_pid, ()).await?;
+        anyio::Result::Ok((doubled, grandchild, std::process::id()))
+    })
+    .unwrap()
+}
+
 // Helpers.
 
 /// Whether a process with this pid exists (a zombie counts: it has not been waited for).
@@ -95,9 +106,9 @@ fn waitable(pid: u32) -> bool {
     matches!(waitid(WaitId::Pid(pid), options), Ok(Some(_)))
 }
 
-/// Waits up to 2 s for `pid` to be gone (exited and waited for).
+/// Waits up to 5 s for `pid` to be gone (exited and waited for).
 async fn gone(pid: u32) -> bool {
-    for _ in 0..200 {
+    for _ in 0..500 {
         if !exists(pid) {
             return true;
         }
@@ -246,10 +257,9 @@ async fn a_worker_that_aborts_is_reported_broken_and_replaced() -> anyio::Result
 async fn a_worker_killed_while_idle_is_waited_for_and_replaced() -> anyio::Result<()> {
     anyio::fail_after(30, async {
         let before = run_sync(worker_pid, ()).await?;
-        let killed = std::process::Command::new("kill")
-            .args(["-KILL", &before.to_string()])
-            .status()?;
-        assert!(killed.success());
+        let pid = rustix::process::Pid::from_raw(before.try_into().unwrap()).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::KILL)
+            .map_err(std::io::Error::from)?;
         // `kill` returns before the process has died: wait until it can be waited for.
         while !waitable(before) {
             anyio::sleep(0.005).await;
@@ -345,6 +355,22 @@ async fn a_call_queued_on_a_full_limiter_never_runs_when_cancelled() -> anyio::R
     assert!(!path.exists(), "the cancelled call never ran");
     assert_eq!(limiter.borrowed_tokens(), 0);
     Ok(())
+}
+
+#[anyio::test]
+async fn a_function_in_a_worker_can_start_workers_of_its_own() -> anyio::Result<()> {
+    anyio::fail_after(30, async {
+        let (doubled, grandchild, child) = run_sync(double_in_a_worker_of_mine, 21).await?;
+        assert_eq!(doubled, 42);
+        let me = std::process::id();
+        assert!(child != me && grandchild != me && grandchild != child);
+        assert!(
+            !exists(grandchild),
+            "the worker's runtime waited for its own worker"
+        );
+        anyio::Result::Ok(())
+    })
+    .await?
 }
 
 #[anyio::test]

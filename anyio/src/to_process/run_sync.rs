@@ -82,7 +82,6 @@ use crate::sync::CapacityLimiter;
 ///     Ok(())
 /// }
 /// ```
-#[doc(alias = "run_in_process")]
 pub fn run_sync<F, A, R>(func: F, arg: A) -> RunSync<'static, R>
 where
     F: Fn(A) -> R + Copy + 'static,
@@ -247,6 +246,9 @@ where
             };
             // A checkpoint: cancelled while queued here, the call never starts.
             let _token = limiter.acquire_on_behalf_of(pool::borrower(name)).await?;
+            // A token handed over just before a cancel: still nothing has started, so
+            // the call ends here (giving the token back) rather than run shielded.
+            crate::lowlevel::checkpoint_if_cancelled().await;
             let run = pool.run(launch, name, &call);
             let result = if cancellable {
                 run.await

@@ -77,26 +77,27 @@ pub(super) fn launch() -> Result<&'static Launch> {
 /// }
 /// ```
 pub fn init() {
-    serve_if_worker();
-    let launch = match std::thread::current().name() {
+    // Recorded first, also in a worker: a function that calls `run_sync` in turn starts
+    // its own workers the same way.
+    let _ = LAUNCH.get_or_init(|| match std::thread::current().name() {
         Some(name) if name != "main" => Launch::Test(name.to_owned()),
         _ => Launch::Program,
-    };
-    let _ = LAUNCH.set(launch);
+    });
+    serve_if_worker();
 }
 
 /// The hook of `#[anyio::main]`.
 #[doc(hidden)]
 pub fn enter_main() {
+    let _ = LAUNCH.get_or_init(|| Launch::Program);
     serve_if_worker();
-    let _ = LAUNCH.set(Launch::Program);
 }
 
 /// The hook of `#[anyio::test]`: `module_path` and `name` say where the test is.
 #[doc(hidden)]
 pub fn enter_test(module_path: &str, name: &str) {
-    serve_if_worker();
     let _ = LAUNCH.get_or_init(|| Launch::Test(test_name(module_path, name)));
+    serve_if_worker();
 }
 
 /// libtest's name of the test `name` in `module_path` (the crate's name left out).
