@@ -28,8 +28,8 @@
 //! A worker is this program's own executable (the file the parent runs, through
 //! `/proc/self/exe` where there is one, else [`std::env::current_exe`]), started with the
 //! environment variable `ANYIO_TO_PROCESS_WORKER` set to `"<fd>,<parent pid>"`: `fd` is
-//! the worker's end of a UNIX socket pair, the only descriptor of the parent's that it
-//! inherits. Its stdin is `/dev/null` and its stderr the parent's; the protocol never
+//! the worker's end of a UNIX socket pair, the only descriptor it inherits besides the
+//! standard streams. Its stdin is `/dev/null` and its stderr the parent's; the protocol never
 //! touches the standard streams. Something early in the worker must notice the variable
 //! and serve calls instead of running the program; what that is depends on the kind of
 //! program:

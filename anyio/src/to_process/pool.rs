@@ -109,7 +109,9 @@ impl Pool {
             })?;
         let mut worker = match self.checkout() {
             Some(worker) => worker,
-            None => Worker::start(launch, &self.reaper).await?,
+            None => Worker::start(launch, &self.reaper).await.map_err(|error| {
+                Error::new(error.kind(), format!("cannot run `{name}`: {error}"))
+            })?,
         };
         let pid = worker.pid();
         let reply = match worker.call(&request).await {
