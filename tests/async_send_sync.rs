@@ -81,6 +81,7 @@ assert_value!(TaskState: Send & Sync & Unpin);
 assert_value!(anyio::net::TcpStream: Send & Sync & Unpin);
 assert_value!(anyio::net::TcpListener: Send & Sync & Unpin);
 assert_value!(anyio::net::ConnectTcp: Send & Sync & Unpin);
+assert_value!(anyio::to_process::RunSync<'static, String>: Send & Sync & Unpin);
 assert_value!(anyio::net::CreateTcpListener: Send & Sync & Unpin);
 assert_value!(anyio::net::UnixStream: Send & Sync & Unpin);
 assert_value!(anyio::net::UnixListener: Send & Sync & Unpin);
@@ -176,6 +177,9 @@ fn helper_futures_are_send() {
     ));
     is_send(&async { anyio::gather!(async { anyio::Result::Ok(1) }, async {}) });
     is_send(&anyio::as_completed([async { anyio::Result::Ok(1) }]));
+    is_send(&std::future::IntoFuture::into_future(
+        anyio::to_process::run_sync(|n: u8| n, 1).cancellable(true),
+    ));
     is_send(&async {
         let mut stream = anyio::as_completed([async { anyio::Result::Ok(1) }]);
         stream.next().await

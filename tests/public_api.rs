@@ -50,6 +50,9 @@ use anyio::streams::object_bytes::{
 };
 use anyio::streams::stapled::{StapledByteStream, StapledObjectStream};
 use anyio::streams::text::{TextReceiveStream, TextSendStream, TextStream};
+use anyio::to_process::{
+    RunSync as ProcessRunSync, current_default_process_limiter, init, run_sync,
+};
 use anyio::to_thread::{RunSync, RunSyncFuture, current_default_thread_limiter, run_sync as _};
 use anyio::{CompletedProcess, IntoCommand, Process, Signal, open_process, run_process};
 
@@ -127,4 +130,10 @@ fn method_names_are_stable() {
         RunVar::<u32>::set,
         RunVar::<u32>::reset,
     );
+    let _ = (
+        ProcessRunSync::<u8>::cancellable,
+        ProcessRunSync::<u8>::limiter,
+    );
+    let _ = (init, current_default_process_limiter);
+    let _ = run_sync::<fn(u8) -> u8, u8, u8>;
 }

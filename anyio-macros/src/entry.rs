@@ -146,10 +146,21 @@ fn generate(kind: Kind, function: ItemFn, options: options::Options) -> TokenStr
     } else {
         quote! {}
     };
+    // First thing, before the body exists: a process started as a `to_process` worker
+    // serves calls here instead (and a test records its name, so that workers can be
+    // started as this test: libtest owns a test binary's `main`).
+    let enter = match kind {
+        Kind::Main => quote! { ::anyio::__private::enter_main(); },
+        Kind::Test => {
+            let name = sig.ident.to_string();
+            quote! { ::anyio::__private::enter_test(::core::module_path!(), #name); }
+        }
+    };
     quote! {
         #test_attr
         #(#attrs)*
         #vis #sig {
+            #enter
             let __anyio_body = #body;
             let __anyio_runtime = #builder
                 .build()

@@ -89,6 +89,8 @@
 //! runtime and enters it on each thread that polls tasks, and `tokio_compat` offers
 //! `AbortOnDrop` for tokio tasks that should end with their scope.
 
+// Denied, not forbidden, so that the one module that needs it (`os`: code addresses,
+// what a child does before exec, signal handlers) can allow it for itself alone.
 #![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
@@ -110,6 +112,7 @@ pub mod streams;
 mod sync;
 mod task;
 mod time;
+pub mod to_process;
 pub mod to_thread;
 #[cfg(feature = "tokio")]
 pub mod tokio_compat;
@@ -157,3 +160,9 @@ pub use time::{IntoDuration, Sleep, current_time, sleep, sleep_forever, sleep_un
 pub use typed_attr::{TypedAttribute, TypedAttributeProvider, TypedAttributes};
 
 pub use macros::{fail_after, main, move_on_after, task_group, test};
+
+/// What the macros expand to; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::to_process::worker_mode::{enter_main, enter_test};
+}

@@ -12,8 +12,9 @@
 //!
 //! - A job still waiting for a limiter token when its caller is cancelled never runs.
 //! - Once it runs, a thread cannot be interrupted. By default the cancelled caller waits
-//!   for the job to return (the wait is shielded), then the cancel is delivered and the
-//!   job's result is dropped; the job can notice the cancel with
+//!   for the job to return (the wait is shielded) and gets its result, as AnyIO does: no
+//!   finished work is thrown away, and the cancel is delivered at the caller's next
+//!   checkpoint. The job can notice the cancel with
 //!   [`from_thread::check_cancelled`](crate::from_thread::check_cancelled) and return
 //!   early.
 //! - With [`abandon_on_cancel(true)`](RunSync::abandon_on_cancel) the cancel is delivered
@@ -170,8 +171,9 @@ impl<F> RunSync<'_, F> {
     }
 
     /// What a cancel does once the job runs: `false` (the default) waits for it to
-    /// return, shielded, then delivers the cancel; `true` delivers the cancel at once
-    /// and lets the job run on, unobserved.
+    /// return, shielded, and returns its result (the cancel is delivered at the next
+    /// checkpoint); `true` delivers the cancel at once and lets the job run on,
+    /// unobserved.
     ///
     /// # Examples
     ///
@@ -273,8 +275,7 @@ type RunningCall = Pin<Box<dyn Future<Output = ()> + Send>>;
 struct JobWait<T> {
     /// `None` once the job has returned.
     job: Option<blocking::Task<std::thread::Result<T>>>,
-    /// The job's result, kept while a cancel is being delivered (a shield raised
-    /// meanwhile lifts the cancel, and then the result is returned after all).
+    /// The job's result, between the job's end and this poll's return.
     result: Option<T>,
     link: Arc<HostLink>,
     call: Option<RunningCall>,
@@ -354,12 +355,8 @@ impl<T> Future for JobWait<T> {
             }
         }
         match this.result.take() {
-            // The cancel is delivered now: the scope drops this future, and the result
-            // with it.
-            Some(value) if cancelled => {
-                this.result = Some(value);
-                Poll::Pending
-            }
+            // Cancelled or not: the work is done, and its result is the caller's. A
+            // cancel is delivered at the caller's next checkpoint.
             Some(value) => Poll::Ready(value),
             None => {
                 if cancelled && !this.abandon_on_cancel {

@@ -43,8 +43,10 @@ async fn cancel_a_thread() {
                 }
                 steps
             }));
-            // `None`: the cancel was delivered once the thread had returned.
-            assert_eq!(steps.await, None);
+            // The thread's result comes back (finished work is not thrown away), and
+            // it shows that the thread stopped early.
+            let steps = steps.await.expect("the job returned");
+            assert!(steps < 1000);
         });
         anyio::sleep(Duration::from_millis(20)).await;
         scope.cancel();

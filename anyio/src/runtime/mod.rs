@@ -37,11 +37,21 @@ pub(crate) struct RuntimeShared {
     pub(crate) calls: calls::Calls,
     /// The values of `lowlevel::RunVar`s in this runtime.
     pub(crate) run_vars: run_vars::RunVarValues,
+    /// The `to_process` worker pool, made by the first call; shut down (its idle workers
+    /// closed and waited for) when the `Runtime` is dropped. (Runtime-local storage until
+    /// `lowlevel::RunVar` can hold it.)
+    process_pool: std::sync::OnceLock<Arc<crate::to_process::Pool>>,
 }
 
 impl RuntimeShared {
     pub(crate) fn deadlines(&self) -> &DeadlineQueue {
         &self.deadlines
+    }
+
+    /// This runtime's `to_process` worker pool.
+    pub(crate) fn process_pool(&self) -> &Arc<crate::to_process::Pool> {
+        self.process_pool
+            .get_or_init(|| Arc::new(crate::to_process::Pool::new()))
     }
 
     /// Spawns a `'static` future onto the worker threads.
@@ -289,6 +299,7 @@ impl Builder {
             deadlines: DeadlineQueue::default(),
             calls: calls::Calls::default(),
             run_vars: run_vars::RunVarValues::default(),
+            process_pool: std::sync::OnceLock::new(),
         });
         let (stop, stopped) = async_channel::bounded::<()>(1);
         #[cfg(feature = "tokio")]
@@ -442,6 +453,9 @@ impl Drop for Runtime {
         // No thread runs the executor any more: calls still waiting for it fail.
         self.shared.calls.finish();
         self.shared.run_vars.clear();
+        if let Some(pool) = self.shared.process_pool.get() {
+            pool.shutdown();
+        }
     }
 }
 

@@ -3,8 +3,13 @@
 //!
 //! - [`set_child_setup`]: work done in a child process between `fork` and `exec`
 //!   (a new session, a umask, descriptors kept open), through
-//!   `std::os::unix::process::CommandExt::pre_exec`.
+//!   `std::os::unix::process::CommandExt::pre_exec`;
+//! - [`signals`]: signal handlers installed and restored with `sigaction`;
+//! - [`code`]: `to_process`'s code addresses (a function sent to a worker process as an
+//!   offset in the executable), and the socket a worker inherits.
 #![allow(unsafe_code)]
+
+pub(crate) mod code;
 
 use std::os::fd::{BorrowedFd, RawFd};
 use std::os::unix::process::CommandExt;
