@@ -100,7 +100,7 @@ mod base;
 mod cancel;
 mod error;
 pub mod from_thread;
-mod fs;
+pub mod fs;
 pub mod lowlevel;
 mod macros;
 pub mod net;

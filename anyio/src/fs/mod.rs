@@ -7,11 +7,13 @@
 mod file;
 mod mode;
 mod path;
+mod path_io;
 mod pattern;
 mod temp;
 
 pub use file::{AsyncFile, open_file, wrap_file};
 pub use path::Path;
+pub use path_io::{MkDir, Touch, Unlink};
 pub use temp::{
     MkDtemp, MkStemp, NamedTemporaryFile, NamedTemporaryFileBuilder, TemporaryDirectory,
     TemporaryDirectoryBuilder, TemporaryFile, gettempdir, mkdtemp, mkstemp,

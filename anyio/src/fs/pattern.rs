@@ -9,7 +9,6 @@ pub(crate) fn fnmatch(pattern: &str, name: &str) -> bool {
 }
 
 /// Whether `pattern` has any wildcard (otherwise it names one entry).
-#[allow(dead_code)] // used by the glob walker, next
 pub(crate) fn has_wildcard(pattern: &str) -> bool {
     pattern.contains(['*', '?', '['])
 }
