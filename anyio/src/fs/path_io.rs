@@ -91,7 +91,7 @@ impl Path {
     /// # });
     /// ```
     pub async fn exists(&self) -> bool {
-        blocking_io(self, "look at", |p| std::fs::metadata(p))
+        blocking_io(self, "look at", std::fs::metadata)
             .await
             .is_ok()
     }
@@ -107,7 +107,7 @@ impl Path {
     /// # });
     /// ```
     pub async fn is_file(&self) -> bool {
-        blocking_io(self, "look at", |p| std::fs::metadata(p))
+        blocking_io(self, "look at", std::fs::metadata)
             .await
             .is_ok_and(|m| m.is_file())
     }
@@ -122,7 +122,7 @@ impl Path {
     /// # });
     /// ```
     pub async fn is_dir(&self) -> bool {
-        blocking_io(self, "look at", |p| std::fs::metadata(p))
+        blocking_io(self, "look at", std::fs::metadata)
             .await
             .is_ok_and(|m| m.is_dir())
     }
@@ -137,7 +137,7 @@ impl Path {
     /// # });
     /// ```
     pub async fn is_symlink(&self) -> bool {
-        blocking_io(self, "look at", |p| std::fs::symlink_metadata(p))
+        blocking_io(self, "look at", std::fs::symlink_metadata)
             .await
             .is_ok_and(|m| m.file_type().is_symlink())
     }
@@ -155,7 +155,7 @@ impl Path {
     /// # anyio::Result::Ok(()) }).unwrap();
     /// ```
     pub async fn stat(&self) -> Result<std::fs::Metadata> {
-        blocking_io(self, "stat", |p| std::fs::metadata(p)).await
+        blocking_io(self, "stat", std::fs::metadata).await
     }
 
     /// The metadata of the link itself, for a symbolic link.
@@ -169,7 +169,7 @@ impl Path {
     /// # anyio::Result::Ok(()) }).unwrap();
     /// ```
     pub async fn lstat(&self) -> Result<std::fs::Metadata> {
-        blocking_io(self, "stat", |p| std::fs::symlink_metadata(p)).await
+        blocking_io(self, "stat", std::fs::symlink_metadata).await
     }
 
     /// The whole file.
@@ -183,7 +183,7 @@ impl Path {
     /// # anyio::Result::Ok(()) }).unwrap();
     /// ```
     pub async fn read_bytes(&self) -> Result<Vec<u8>> {
-        blocking_io(self, "read", |p| std::fs::read(p)).await
+        blocking_io(self, "read", std::fs::read).await
     }
 
     /// The whole file as UTF-8 text.
@@ -197,7 +197,7 @@ impl Path {
     /// # anyio::Result::Ok(()) }).unwrap();
     /// ```
     pub async fn read_text(&self) -> Result<String> {
-        blocking_io(self, "read text from", |p| std::fs::read_to_string(p)).await
+        blocking_io(self, "read text from", std::fs::read_to_string).await
     }
 
     /// Writes `data` as the whole file (created or truncated).
@@ -329,7 +329,7 @@ impl Path {
     /// # anyio::Result::Ok(()) }).unwrap();
     /// ```
     pub async fn rmdir(&self) -> Result<()> {
-        blocking_io(self, "remove the directory", |p| std::fs::remove_dir(p)).await
+        blocking_io(self, "remove the directory", std::fs::remove_dir).await
     }
 
     /// Renames this path to `target` (replacing a file there) and returns the new path.
@@ -427,7 +427,7 @@ impl Path {
     /// # anyio::Result::Ok(()) }).unwrap();
     /// ```
     pub async fn readlink(&self) -> Result<Path> {
-        blocking_io(self, "read the link", |p| std::fs::read_link(p))
+        blocking_io(self, "read the link", std::fs::read_link)
             .await
             .map(Path::from)
     }

@@ -325,6 +325,8 @@ impl NamedTemporaryFile {
     /// assert!(file.path().as_std().exists());
     /// # anyio::Result::Ok(()) }).unwrap();
     /// ```
+    // `new().await` is the pinned spelling: `new` returns the builder that creates it.
+    #[allow(clippy::new_ret_no_self)]
     pub fn new() -> NamedTemporaryFileBuilder {
         NamedTemporaryFileBuilder {
             naming: Naming::default(),
@@ -480,6 +482,8 @@ impl TemporaryDirectory {
     /// assert!(dir.path().as_std().is_dir());
     /// # anyio::Result::Ok(()) }).unwrap();
     /// ```
+    // `new().await` is the pinned spelling: `new` returns the builder that creates it.
+    #[allow(clippy::new_ret_no_self)]
     pub fn new() -> TemporaryDirectoryBuilder {
         TemporaryDirectoryBuilder {
             naming: Naming::default(),
