@@ -99,7 +99,8 @@ fn blocking_calls_async() -> anyio::Result<()> {
             anyio::sleep(Duration::from_millis(3)).await;
             beats += 1;
             if beats == 1000 {
-                return beats;
+                // Like a child of `TaskGroup::start`, the task returns `()` or a `Result`.
+                return anyio::Result::Ok(beats);
             }
         }
     })?;

@@ -1,7 +1,7 @@
 //! Running blocking code on worker threads: [`run_sync`].
 //!
-//! A job runs on a pool of reused threads (the `blocking` crate's: threads are started
-//! as jobs need them and end after half a second idle), and at most as many jobs run at
+//! A job runs on a pool of reused threads (anyio's own, named `anyio-thread-N`: threads
+//! are started as jobs need them and end after a second idle), and at most as many jobs run at
 //! once as the limiter has tokens: by default the runtime's
 //! [`current_default_thread_limiter`] (40 tokens, resizable).
 //!
@@ -274,7 +274,7 @@ type RunningCall = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// policy.
 struct JobWait<T> {
     /// `None` once the job has returned.
-    job: Option<blocking::Task<std::thread::Result<T>>>,
+    job: Option<async_task::Task<std::thread::Result<T>>>,
     /// The job's result, between the job's end and this poll's return.
     result: Option<T>,
     link: Arc<HostLink>,
@@ -286,7 +286,7 @@ impl<T: Send + 'static> JobWait<T> {
     fn start<F: FnOnce() -> T + Send + 'static>(f: F, abandon_on_cancel: bool) -> JobWait<T> {
         let link = HostLink::new(host::runtime_of_this_thread().map(|rt| Arc::downgrade(&rt)));
         let job_link = link.clone();
-        let job = blocking::unblock(move || {
+        let job = crate::runtime::thread_pool::spawn(move || {
             let _link = host::enter(job_link);
             catch_unwind(AssertUnwindSafe(f))
         });

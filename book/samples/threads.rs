@@ -143,7 +143,31 @@ async fn a_portal_inside_a_program() -> i32 {
 }
 // ANCHOR_END: serve
 
+// ANCHOR: to_process
+/// A function that may crash its process, run in worker processes instead.
+fn parse_untrusted(input: String) -> usize {
+    if input.is_empty() {
+        std::process::abort(); // a C library's crash, say
+    }
+    input.split_whitespace().count()
+}
+
+async fn in_worker_processes() -> anyio::Result<()> {
+    let words = anyio::to_process::run_sync(parse_untrusted, "one two three".to_owned()).await?;
+    println!("  a worker counted {words} words");
+    // The worker dies; this call fails, the caller lives on, and the next call gets a
+    // fresh worker.
+    let crashed = anyio::to_process::run_sync(parse_untrusted, String::new()).await;
+    println!("  a crash: {}", crashed.unwrap_err());
+    let words = anyio::to_process::run_sync(parse_untrusted, "still fine".to_owned()).await?;
+    println!("  and then {words} words from a new worker");
+    Ok(())
+}
+// ANCHOR_END: to_process
+
 fn main() -> anyio::Result<()> {
+    // First thing: in a worker process this serves calls and never returns.
+    anyio::to_process::init();
     anyio::run(async {
         println!("to_thread:");
         checksums_in_threads().await?;
@@ -154,6 +178,8 @@ fn main() -> anyio::Result<()> {
             "a portal served by a task: {}",
             a_portal_inside_a_program().await
         );
+        println!("to_process:");
+        in_worker_processes().await?;
         anyio::Result::Ok(())
     })?;
     println!("a portal of its own:");

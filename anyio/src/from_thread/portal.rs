@@ -1,12 +1,15 @@
 //! `BlockingPortal`: an event loop that threads send work to.
 
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::task::{Context, Poll};
 use std::thread::JoinHandle;
+
+use futures_lite::FutureExt;
 
 use crate::base::lock::lock;
 use crate::cancel::CancelScope;
@@ -14,7 +17,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::from_thread::{async_call, host, sync_call};
 use crate::runtime::calls::{CallSlot, Completer, Outcome};
 use crate::runtime::{Runtime, RuntimeShared};
-use crate::task::{TaskGroup, TaskStatus};
+use crate::task::{TaskGroup, TaskOutput, TaskStatus};
 
 /// Starts a task in the portal's group (run on the portal's event loop).
 type Start = Box<dyn for<'g> FnOnce(&'g TaskGroup<'g>) + Send>;
@@ -48,6 +51,11 @@ impl PortalShared {
                 .wait(stopped)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
+    }
+
+    /// Records the runtime of the calling code as the one serving the portal.
+    fn record_runtime(&self) {
+        *lock(&self.runtime) = host::runtime_of_this_thread().map(|rt| Arc::downgrade(&rt));
     }
 
     /// Whether the calling thread is one of the threads that run the portal's loop.
@@ -186,6 +194,8 @@ impl BlockingPortal {
         let (portal, requests) = BlockingPortal::unstarted();
         let portal = Arc::new(portal);
         let shared = portal.shared.clone();
+        // Before the body's first poll: a call from the body is refused, not a deadlock.
+        shared.record_runtime();
         let serving = serve_requests(&shared, requests);
         let stopper = portal.shared.requests.clone();
         let body = async move {
@@ -240,7 +250,8 @@ impl BlockingPortal {
     pub fn call<F, Fut, T>(&self, f: F) -> Result<T>
     where
         F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = T> + Send + 'static,
+        Fut: IntoFuture<Output = T>,
+        Fut::IntoFuture: Send + 'static,
         T: Send + 'static,
     {
         self.check_caller()?;
@@ -304,7 +315,8 @@ impl BlockingPortal {
     pub fn start_task_soon<F, Fut, T>(&self, f: F) -> PortalFuture<T>
     where
         F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = T> + Send + 'static,
+        Fut: IntoFuture<Output = T>,
+        Fut::IntoFuture: Send + 'static,
         T: Send + 'static,
     {
         let slot = CallSlot::new();
@@ -317,8 +329,11 @@ impl BlockingPortal {
                 task_scope.run(call()).await;
             })
         });
-        if let Err(error) = self.send(Request::Start(start)) {
-            slot.complete(Outcome::Failed(error));
+        if let Err(refused) = self.shared.requests.try_send(Request::Start(start)) {
+            // The outcome first: dropping the refused request drops its completer,
+            // which would report a cancel.
+            slot.complete(Outcome::Failed(not_running()));
+            drop(refused);
         }
         PortalFuture { slot, scope }
     }
@@ -350,7 +365,7 @@ impl BlockingPortal {
     where
         F: FnOnce(TaskStatus<V>) -> Fut + Send + 'static,
         Fut: Future<Output = T> + Send + 'static,
-        T: Send + 'static,
+        T: TaskOutput + Send + 'static,
         V: Send + 'static,
     {
         self.check_caller()?;
@@ -359,15 +374,37 @@ impl BlockingPortal {
         let scope = CancelScope::new();
         let task_scope = scope.clone();
         let completer = Completer::new(slot.clone(), ErrorKind::Cancelled);
+        let started_by_child = started.clone();
         let started_completer = Completer::new(started.clone(), ErrorKind::Cancelled);
         let name = std::any::type_name::<F>();
         let start: Start = Box::new(move |tg| {
             tg.start_soon(async move {
                 let result = tg
                     .start_named(name, move |status| {
-                        let call = async_call(move || f(status), completer);
+                        let handshake = status.handshake();
+                        let task = f(status);
                         async move {
-                            task_scope.run(call()).await;
+                            let ended = task_scope.run(AssertUnwindSafe(task).catch_unwind()).await;
+                            // Ended before `started`: the failure or the panic is the
+                            // caller's, as `TaskGroup::start` reports it (first outcome
+                            // wins over `start`'s own "ended without started").
+                            match ended {
+                                None => drop(completer), // cancelled
+                                Some(Ok(output))
+                                    if handshake.is_waiting() && output.is_failure() =>
+                                {
+                                    if let Err(error) = output.into_result() {
+                                        started_by_child.complete(Outcome::Failed(error));
+                                    }
+                                }
+                                Some(Err(payload)) if handshake.is_waiting() => {
+                                    started_by_child.complete(Outcome::Panicked(payload));
+                                }
+                                Some(Ok(output)) => completer.complete(Outcome::Value(output)),
+                                Some(Err(payload)) => {
+                                    completer.complete(Outcome::Panicked(payload))
+                                }
+                            }
                         }
                     })
                     .await;
@@ -433,6 +470,13 @@ impl BlockingPortal {
     }
 }
 
+fn not_running() -> Error {
+    Error::new(
+        ErrorKind::RunFinished,
+        "this blocking portal is not running",
+    )
+}
+
 impl Drop for BlockingPortal {
     fn drop(&mut self) {
         if lock(&self.thread).is_some() {
@@ -444,7 +488,7 @@ impl Drop for BlockingPortal {
 /// The portal's event loop: runs each request's task in one group until asked to
 /// stop, then fails the requests left unread and marks the portal stopped.
 async fn serve_requests(shared: &Arc<PortalShared>, requests: async_channel::Receiver<Request>) {
-    *lock(&shared.runtime) = host::runtime_of_this_thread().map(|rt| Arc::downgrade(&rt));
+    shared.record_runtime();
     let group = TaskGroup::new();
     let tg = &group;
     let serving = group.run(async {

@@ -1,7 +1,7 @@
 //! `EventLoopToken`: a handle other threads use to run calls on a runtime.
 
 use std::fmt;
-use std::future::Future;
+use std::future::IntoFuture;
 use std::sync::{Arc, Weak};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -106,7 +106,8 @@ impl EventLoopToken {
     pub fn run<F, Fut, T>(&self, f: F) -> Result<T>
     where
         F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = T> + Send + 'static,
+        Fut: IntoFuture<Output = T>,
+        Fut::IntoFuture: Send + 'static,
         T: Send + 'static,
     {
         self.call(|completer| async_call(f, completer))

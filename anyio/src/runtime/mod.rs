@@ -8,6 +8,7 @@ pub(crate) mod deadlines;
 mod main_loop;
 mod registry;
 pub(crate) mod run_vars;
+pub(crate) mod thread_pool;
 
 use std::future::Future;
 use std::pin::Pin;

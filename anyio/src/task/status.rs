@@ -55,6 +55,11 @@ impl<V> fmt::Debug for TaskStatus<V> {
 }
 
 impl<V> TaskStatus<V> {
+    /// The handshake behind this status, to tell later whether `started` was called.
+    pub(crate) fn handshake(&self) -> Arc<Handshake<V>> {
+        self.handshake.clone()
+    }
+
     /// Reports readiness: the waiting `start` call returns `value`.
     ///
     /// # Examples
@@ -142,7 +147,8 @@ impl<V> Handshake<V> {
         }
     }
 
-    fn is_waiting(&self) -> bool {
+    /// Whether the child has neither called `started` nor ended.
+    pub(crate) fn is_waiting(&self) -> bool {
         matches!(*self.lock(), State::Waiting)
     }
 }
