@@ -6,6 +6,10 @@
 //!   thread limiter; tokio and blocking: a semaphore of 40 permits taken around each
 //!   call, so that each side runs at most 40 jobs at once).
 //!
+//! - worker processes: 200 `to_process::run_sync` calls of a trivial function, one
+//!   after the other, against starting a process per call (`/bin/true` through
+//!   async-process, spawn and wait).
+//!
 //! Each side runs on one thread of its own runtime (anyio `worker_threads(0)`, tokio
 //! current-thread, `async_io::block_on` for `blocking`). Run with
 //! `cargo bench --bench threads` (add `-- quick` for fewer repetitions). Reports the
@@ -91,6 +95,26 @@ fn blocking_concurrent(executor: &async_executor::LocalExecutor<'_>) {
     }));
 }
 
+const PROCESS_CALLS: usize = 200;
+
+fn double(x: u64) -> u64 {
+    x * 2
+}
+
+async fn anyio_process_round_trips() {
+    for i in 0..PROCESS_CALLS as u64 {
+        let doubled = anyio::to_process::run_sync(double, i).await.unwrap();
+        black_box(doubled);
+    }
+}
+
+async fn process_per_call() {
+    for _ in 0..PROCESS_CALLS {
+        let status = async_process::Command::new("true").status().await.unwrap();
+        black_box(status);
+    }
+}
+
 fn report(case: &str, anyio_ns: f64, peers: &[(&str, f64)]) {
     let mut line = format!("{case:<34} anyio {anyio_ns:>8.0} ns");
     for (name, ns) in peers {
@@ -100,6 +124,8 @@ fn report(case: &str, anyio_ns: f64, peers: &[(&str, f64)]) {
 }
 
 fn main() {
+    // In a worker process of the `to_process` case, this serves calls and never returns.
+    anyio::to_process::init();
     let quick = std::env::args().any(|a| a == "quick");
     let reps = if quick { 3 } else { 7 };
     let anyio = anyio_runtime(0);
@@ -135,5 +161,17 @@ fn main() {
             ("tokio spawn_blocking", tokio_ns),
             ("blocking::unblock", blocking_ns),
         ],
+    );
+
+    let anyio_ns = measure(reps, PROCESS_CALLS, || {
+        anyio.block_on(timed(anyio_process_round_trips()))
+    });
+    let spawn_ns = measure(reps, PROCESS_CALLS, || {
+        async_io::block_on(timed(process_per_call()))
+    });
+    report(
+        "to_process round trip",
+        anyio_ns,
+        &[("a process per call", spawn_ns)],
     );
 }
