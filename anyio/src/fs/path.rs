@@ -276,6 +276,7 @@ impl Path {
     /// use anyio::Path;
     ///
     /// assert_eq!(Path::new("/etc/app/conf").relative_to("/etc").unwrap(), Path::new("app/conf"));
+    /// assert_eq!(Path::new("/etc").relative_to("/etc").unwrap(), Path::new("."));
     /// let err = Path::new("/etc").relative_to("/usr").unwrap_err();
     /// assert!(err.message().contains("`/etc` is not inside `/usr`"));
     /// ```
