@@ -143,6 +143,16 @@ impl fmt::Debug for Command {
 /// ```
 pub trait IntoCommand {
     /// The command.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::IntoCommand;
+    ///
+    /// let command = vec!["grep", "-c", "x"].into_command();
+    /// assert!(!command.is_shell());
+    /// assert_eq!(command.to_string(), "grep -c x");
+    /// ```
     fn into_command(self) -> Command;
 }
 

@@ -1,5 +1,5 @@
-//! Child processes: [`run_process`](crate::run_process) runs one to its end,
-//! [`open_process`](crate::open_process) starts one and gives its pipes as byte
+//! Child processes: [`run_process`] runs one to its end,
+//! [`open_process`] starts one and gives its pipes as byte
 //! streams. Built on async-process.
 //!
 //! A command is a string, run by the shell (`/bin/sh -c`, as AnyIO does), or a list of
