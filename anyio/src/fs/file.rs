@@ -57,7 +57,13 @@ pub async fn open_file(path: impl AsRef<Path>, mode: &str) -> Result<AsyncFile> 
             e,
         )
     })?;
-    Ok(AsyncFile::new(file, Some(path.to_owned())))
+    let mut file = AsyncFile::new(file, Some(path.to_owned()));
+    if mode.append {
+        // As Python: an appending file starts at its end (for `tell` and for reads).
+        let end = file.file()?.seek(SeekFrom::End(0)).await;
+        end.map_err(|e| file.io_error("seek in", e))?;
+    }
+    Ok(file)
 }
 
 /// Wraps an open `std::fs::File` as an [`AsyncFile`] (its reads and writes then run on
@@ -103,7 +109,11 @@ pub fn wrap_file(file: std::fs::File) -> AsyncFile {
 /// # anyio::Result::Ok(()) }).unwrap();
 /// ```
 pub struct AsyncFile {
-    file: async_fs::File,
+    /// `None` once closed.
+    file: Option<async_fs::File>,
+    /// The last operation read: async-fs may have read ahead on its thread, so the
+    /// file's position must be settled (a seek) before a write, truncate or sync.
+    after_read: bool,
     /// Bytes read ahead (by `read_line`) and not given out yet: `buffer[consumed..]`.
     /// The file's own position is past them.
     buffer: Vec<u8>,
@@ -122,7 +132,8 @@ impl fmt::Debug for AsyncFile {
 impl AsyncFile {
     pub(crate) fn new(file: async_fs::File, path: Option<PathBuf>) -> AsyncFile {
         AsyncFile {
-            file,
+            file: Some(file),
+            after_read: false,
             buffer: Vec::new(),
             consumed: 0,
             path,
@@ -159,15 +170,27 @@ impl AsyncFile {
         taken
     }
 
-    /// Moves the file's position back over the read-ahead bytes and forgets them, so
-    /// that the position is the caller's again (before a write, a seek or a truncate).
-    async fn give_back_read_ahead(&mut self) -> Result<()> {
+    /// The open file, or an error once it is closed.
+    fn file(&mut self) -> Result<&mut async_fs::File> {
+        self.file.as_mut().ok_or_else(|| {
+            Error::new(
+                ErrorKind::ClosedResource,
+                "the file was closed by this side",
+            )
+        })
+    }
+
+    /// Moves the file's position back to where the reader is (over read-ahead bytes,
+    /// ours and async-fs's), so that a write, truncate, sync or seek starts there.
+    async fn settle(&mut self) -> Result<()> {
         let ahead = self.read_ahead().len();
-        if ahead > 0 {
-            self.file.seek(SeekFrom::Current(-(ahead as i64))).await?;
+        if ahead > 0 || self.after_read {
+            let settled = self.file()?.seek(SeekFrom::Current(-(ahead as i64))).await;
+            settled.map_err(|e| self.io_error("seek in", e))?;
         }
         self.buffer.clear();
         self.consumed = 0;
+        self.after_read = false;
         Ok(())
     }
 
@@ -195,15 +218,16 @@ impl AsyncFile {
     /// ```
     pub async fn read(&mut self, max: usize) -> Result<Vec<u8>> {
         checkpoint_if_cancelled().await;
+        if max == 0 {
+            return Ok(Vec::new());
+        }
         if !self.read_ahead().is_empty() {
             return Ok(self.take_read_ahead(max));
         }
         let mut data = vec![0; max];
-        let read = self
-            .file
-            .read(&mut data)
-            .await
-            .map_err(|e| self.io_error("read", e))?;
+        self.after_read = true;
+        let read = self.file()?.read(&mut data).await;
+        let read = read.map_err(|e| self.io_error("read", e))?;
         data.truncate(read);
         Ok(data)
     }
@@ -221,10 +245,9 @@ impl AsyncFile {
     pub async fn read_to_end(&mut self) -> Result<Vec<u8>> {
         checkpoint_if_cancelled().await;
         let mut data = self.take_read_ahead(usize::MAX);
-        self.file
-            .read_to_end(&mut data)
-            .await
-            .map_err(|e| self.io_error("read", e))?;
+        self.after_read = true;
+        let read = self.file()?.read_to_end(&mut data).await;
+        read.map_err(|e| self.io_error("read", e))?;
         Ok(data)
     }
 
@@ -281,24 +304,19 @@ impl AsyncFile {
                 return self.line_text(line);
             }
             searched = ahead.len();
-            // Compact, then read more after what is there.
+            // Compact, then read more after what is there. The chunk is appended only
+            // once read, so a cancelled read leaves the buffer as it was.
             self.buffer.drain(..self.consumed);
             self.consumed = 0;
-            let filled = self.buffer.len();
-            self.buffer.resize(filled + LINE_CHUNK, 0);
-            let read = self.file.read(&mut self.buffer[filled..]).await;
-            let read = match read {
-                Ok(read) => read,
-                Err(e) => {
-                    self.buffer.truncate(filled);
-                    return Err(self.io_error("read", e));
-                }
-            };
-            self.buffer.truncate(filled + read);
+            let mut chunk = vec![0; LINE_CHUNK];
+            self.after_read = true;
+            let read = self.file()?.read(&mut chunk).await;
+            let read = read.map_err(|e| self.io_error("read", e))?;
             if read == 0 {
                 let rest = self.take_read_ahead(usize::MAX);
                 return self.line_text(rest);
             }
+            self.buffer.extend_from_slice(&chunk[..read]);
         }
     }
 
@@ -355,11 +373,9 @@ impl AsyncFile {
     /// ```
     pub async fn write(&mut self, data: &[u8]) -> Result<usize> {
         checkpoint_if_cancelled().await;
-        self.give_back_read_ahead().await?;
-        self.file
-            .write(data)
-            .await
-            .map_err(|e| self.io_error("write to", e))
+        self.settle().await?;
+        let written = self.file()?.write(data).await;
+        written.map_err(|e| self.io_error("write to", e))
     }
 
     /// Writes all of `data`.
@@ -377,11 +393,9 @@ impl AsyncFile {
     /// ```
     pub async fn write_all(&mut self, data: &[u8]) -> Result<()> {
         checkpoint_if_cancelled().await;
-        self.give_back_read_ahead().await?;
-        self.file
-            .write_all(data)
-            .await
-            .map_err(|e| self.io_error("write to", e))
+        self.settle().await?;
+        let written = self.file()?.write_all(data).await;
+        written.map_err(|e| self.io_error("write to", e))
     }
 
     /// Moves the position; returns the new position from the start.
@@ -397,11 +411,9 @@ impl AsyncFile {
     /// ```
     pub async fn seek(&mut self, position: SeekFrom) -> Result<u64> {
         checkpoint_if_cancelled().await;
-        self.give_back_read_ahead().await?;
-        self.file
-            .seek(position)
-            .await
-            .map_err(|e| self.io_error("seek in", e))
+        self.settle().await?;
+        let moved = self.file()?.seek(position).await;
+        moved.map_err(|e| self.io_error("seek in", e))
     }
 
     /// The current position from the start.
@@ -418,11 +430,8 @@ impl AsyncFile {
     pub async fn tell(&mut self) -> Result<u64> {
         checkpoint_if_cancelled().await;
         let ahead = self.read_ahead().len() as u64;
-        let position = self
-            .file
-            .seek(SeekFrom::Current(0))
-            .await
-            .map_err(|e| self.io_error("seek in", e))?;
+        let position = self.file()?.seek(SeekFrom::Current(0)).await;
+        let position = position.map_err(|e| self.io_error("seek in", e))?;
         Ok(position - ahead)
     }
 
@@ -439,10 +448,8 @@ impl AsyncFile {
     /// ```
     pub async fn flush(&mut self) -> Result<()> {
         checkpoint_if_cancelled().await;
-        self.file
-            .flush()
-            .await
-            .map_err(|e| self.io_error("flush", e))
+        let flushed = self.file()?.flush().await;
+        flushed.map_err(|e| self.io_error("flush", e))
     }
 
     /// Cuts (or extends with zeros) the file to `size` bytes; the position does not
@@ -461,12 +468,10 @@ impl AsyncFile {
     /// ```
     pub async fn truncate(&mut self, size: u64) -> Result<()> {
         checkpoint_if_cancelled().await;
-        self.give_back_read_ahead().await?;
-        self.file.flush().await?;
-        self.file
-            .set_len(size)
-            .await
-            .map_err(|e| self.io_error("truncate", e))
+        self.settle().await?;
+        self.file()?.flush().await?;
+        let truncated = self.file()?.set_len(size).await;
+        truncated.map_err(|e| self.io_error("truncate", e))
     }
 
     /// Writes out what is buffered and waits for the data and metadata to reach the
@@ -483,15 +488,15 @@ impl AsyncFile {
     /// ```
     pub async fn sync_all(&mut self) -> Result<()> {
         checkpoint_if_cancelled().await;
-        self.file.flush().await?;
-        self.file
-            .sync_all()
-            .await
-            .map_err(|e| self.io_error("sync", e))
+        self.settle().await?;
+        self.file()?.flush().await?;
+        let synced = self.file()?.sync_all().await;
+        synced.map_err(|e| self.io_error("sync", e))
     }
 
     /// Flushes and closes the file (the same as [`AsyncResource::aclose`], without
-    /// importing the trait).
+    /// importing the trait). Later operations give an error of kind
+    /// [`ClosedResource`](ErrorKind::ClosedResource); closing again does nothing.
     ///
     /// # Examples
     ///
@@ -503,26 +508,39 @@ impl AsyncFile {
     /// # anyio::Result::Ok(()) }).unwrap();
     /// ```
     pub async fn aclose_file(&mut self) -> Result<()> {
-        self.flush().await
+        if self.file.is_none() {
+            return Ok(());
+        }
+        let flushed = self.flush().await;
+        self.file = None; // closes the descriptor
+        flushed
     }
 
-    /// Moves back by the read-ahead bytes (in a poll), so that writes and seeks through
-    /// the futures-io traits start where the reader is.
-    fn poll_give_back_read_ahead(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// `settle` in a poll, for the futures-io traits.
+    fn poll_settle(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let ahead = self.read_ahead().len();
-        if ahead > 0 {
-            ready!(Pin::new(&mut self.file).poll_seek(cx, SeekFrom::Current(-(ahead as i64))))?;
+        if ahead > 0 || self.after_read {
+            let file = self.poll_file()?;
+            ready!(Pin::new(file).poll_seek(cx, SeekFrom::Current(-(ahead as i64))))?;
         }
         self.buffer.clear();
         self.consumed = 0;
+        self.after_read = false;
         Poll::Ready(Ok(()))
+    }
+
+    /// The open file for the futures-io traits.
+    fn poll_file(&mut self) -> io::Result<&mut async_fs::File> {
+        self.file
+            .as_mut()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::BrokenPipe, "the file was closed"))
     }
 }
 
 impl AsyncResource for AsyncFile {
-    /// Flushes the file; it is closed when dropped.
+    /// Flushes and closes the file (see [`AsyncFile::aclose_file`]).
     async fn aclose(&mut self) -> Result<()> {
-        self.flush().await
+        self.aclose_file().await
     }
 }
 
@@ -533,12 +551,16 @@ impl futures_io::AsyncRead for AsyncFile {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
         if !this.read_ahead().is_empty() {
             let taken = this.take_read_ahead(buf.len());
             buf[..taken.len()].copy_from_slice(&taken);
             return Poll::Ready(Ok(taken.len()));
         }
-        Pin::new(&mut this.file).poll_read(cx, buf)
+        this.after_read = true;
+        Pin::new(this.poll_file()?).poll_read(cx, buf)
     }
 }
 
@@ -549,16 +571,27 @@ impl futures_io::AsyncWrite for AsyncFile {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        ready!(this.poll_give_back_read_ahead(cx))?;
-        Pin::new(&mut this.file).poll_write(cx, buf)
+        ready!(this.poll_settle(cx))?;
+        Pin::new(this.poll_file()?).poll_write(cx, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().file).poll_flush(cx)
+        match self.get_mut().file.as_mut() {
+            Some(file) => Pin::new(file).poll_flush(cx),
+            None => Poll::Ready(Ok(())),
+        }
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().file).poll_close(cx)
+        let this = self.get_mut();
+        match this.file.as_mut() {
+            Some(file) => {
+                ready!(Pin::new(file).poll_flush(cx))?;
+                this.file = None;
+                Poll::Ready(Ok(()))
+            }
+            None => Poll::Ready(Ok(())),
+        }
     }
 }
 
@@ -569,7 +602,7 @@ impl futures_io::AsyncSeek for AsyncFile {
         position: SeekFrom,
     ) -> Poll<io::Result<u64>> {
         let this = self.get_mut();
-        ready!(this.poll_give_back_read_ahead(cx))?;
-        Pin::new(&mut this.file).poll_seek(cx, position)
+        ready!(this.poll_settle(cx))?;
+        Pin::new(this.poll_file()?).poll_seek(cx, position)
     }
 }

@@ -160,13 +160,21 @@ impl Path {
     ///
     /// let parents = Path::new("/a/b/c").parents();
     /// assert_eq!(parents, [Path::new("/a/b"), Path::new("/a"), Path::new("/")]);
+    /// assert_eq!(Path::new("a/b").parents(), [Path::new("a"), Path::new(".")]);
+    /// assert_eq!(Path::new("a/b").parents(), [Path::new("a"), Path::new(".")]);
     /// ```
     pub fn parents(&self) -> Vec<Path> {
+        // A relative path's last ancestor is `.` (as its `parent` is), as in pathlib.
         self.inner
             .ancestors()
             .skip(1)
-            .filter(|p| !p.as_os_str().is_empty())
-            .map(Path::new)
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    Path::new(p)
+                }
+            })
             .collect()
     }
 
@@ -227,6 +235,11 @@ impl Path {
     /// assert_eq!(Path::new("a/b.txt").with_stem("c").unwrap(), Path::new("a/c.txt"));
     /// ```
     pub fn with_stem(&self, stem: &str) -> Result<Path> {
+        if stem.is_empty() {
+            return Err(invalid_input(format!(
+                "an empty stem would leave `{self}` with only a suffix as its name"
+            )));
+        }
         let name = format!("{stem}{}", self.suffix());
         self.with_name(&name)
     }
@@ -282,10 +295,16 @@ impl Path {
     /// ```
     pub fn relative_to(&self, base: impl AsRef<std::path::Path>) -> Result<Path> {
         let base = base.as_ref();
-        self.inner
+        let rest = self
+            .inner
             .strip_prefix(base)
-            .map(Path::new)
-            .map_err(|_| invalid_input(format!("`{self}` is not inside `{}`", base.display())))
+            .map_err(|_| invalid_input(format!("`{self}` is not inside `{}`", base.display())))?;
+        // pathlib: a path relative to itself is `.`.
+        Ok(if rest.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            Path::new(rest)
+        })
     }
 
     /// Whether this path is inside `base` (or is `base`).

@@ -387,28 +387,29 @@ impl Path {
     pub async fn resolve(&self) -> Result<Path> {
         blocking_io(self, "resolve", |p| {
             let absolute = std::path::absolute(&p)?;
-            // The longest existing ancestor, canonicalized, plus the rest as it is.
-            let mut rest = Vec::new();
-            let mut current = absolute.as_path();
-            loop {
-                match std::fs::canonicalize(current) {
+            // The longest existing start, canonicalized, then the rest with `.` and `..`
+            // applied as written.
+            let parts: Vec<std::path::Component<'_>> = absolute.components().collect();
+            for split in (1..=parts.len()).rev() {
+                let start: PathBuf = parts[..split].iter().collect();
+                match std::fs::canonicalize(&start) {
                     Ok(mut resolved) => {
-                        for part in rest.iter().rev() {
-                            resolved.push(part);
+                        for part in &parts[split..] {
+                            match part {
+                                std::path::Component::ParentDir => {
+                                    resolved.pop();
+                                }
+                                std::path::Component::Normal(name) => resolved.push(name),
+                                _ => {}
+                            }
                         }
                         return Ok(resolved);
                     }
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                        let (Some(parent), Some(name)) = (current.parent(), current.file_name())
-                        else {
-                            return Ok(absolute.clone());
-                        };
-                        rest.push(name.to_owned());
-                        current = parent;
-                    }
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                     Err(e) => return Err(e),
                 }
             }
+            Ok(absolute)
         })
         .await
         .map(Path::from)

@@ -35,8 +35,15 @@ struct Naming {
 }
 
 impl Naming {
-    fn builder(&self) -> tempfile::Builder<'_, '_> {
+    /// A tempfile builder for a file, or for a directory (`for_directory`).
+    fn builder(&self, for_directory: bool) -> tempfile::Builder<'_, '_> {
         let mut builder = tempfile::Builder::new();
+        // Private to its owner, as Python's: files 0o600 (tempfile's default) and
+        // directories 0o700.
+        if for_directory {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o700));
+        }
         if let Some(prefix) = &self.prefix {
             builder.prefix(prefix);
         }
@@ -48,6 +55,16 @@ impl Naming {
 
     fn dir(&self) -> PathBuf {
         self.dir.clone().unwrap_or_else(std::env::temp_dir)
+    }
+}
+
+/// A file or directory removed already (by hand) is not an error at cleanup, as in
+/// Python.
+fn ignore_not_found(error: std::io::Error) -> std::io::Result<()> {
+    if error.kind() == std::io::ErrorKind::NotFound {
+        Ok(())
+    } else {
+        Err(error)
     }
 }
 
@@ -292,7 +309,7 @@ impl IntoFuture for NamedTemporaryFileBuilder {
             let naming = self.naming.clone();
             let created = blocking::unblock({
                 let dir = dir.clone();
-                move || naming.builder().tempfile_in(dir)
+                move || naming.builder(false).tempfile_in(dir)
             })
             .await
             .map_err(|e| creation_error("file", &dir, e))?;
@@ -371,6 +388,7 @@ impl NamedTemporaryFile {
             let path = self.path.clone();
             blocking::unblock(move || guard.close())
                 .await
+                .or_else(ignore_not_found)
                 .map_err(|e| {
                     Error::with_source(
                         ErrorKind::Io(e.kind()),
@@ -458,7 +476,7 @@ impl IntoFuture for TemporaryDirectoryBuilder {
             let naming = self.naming.clone();
             let created = blocking::unblock({
                 let dir = dir.clone();
-                move || naming.builder().tempdir_in(dir)
+                move || naming.builder(true).tempdir_in(dir)
             })
             .await
             .map_err(|e| creation_error("directory", &dir, e))?;
@@ -523,6 +541,7 @@ impl TemporaryDirectory {
             let path = self.path.clone();
             blocking::unblock(move || guard.close())
                 .await
+                .or_else(ignore_not_found)
                 .map_err(|e| {
                     Error::with_source(
                         ErrorKind::Io(e.kind()),
@@ -587,7 +606,7 @@ impl IntoFuture for MkStemp {
             let naming = self.naming.clone();
             let created = blocking::unblock({
                 let dir = dir.clone();
-                move || naming.builder().tempfile_in(dir)
+                move || naming.builder(false).tempfile_in(dir)
             })
             .await
             .map_err(|e| creation_error("file", &dir, e))?;
@@ -649,7 +668,7 @@ impl IntoFuture for MkDtemp {
             let naming = self.naming.clone();
             let created = blocking::unblock({
                 let dir = dir.clone();
-                move || naming.builder().tempdir_in(dir)
+                move || naming.builder(true).tempdir_in(dir)
             })
             .await
             .map_err(|e| creation_error("directory", &dir, e))?;
