@@ -1,9 +1,12 @@
 //! Processes and files against the crates they are built on and against tokio, in one
 //! run:
 //!
-//! - spawn and wait for `true`, 500 times one after the other: `anyio::run_process`
-//!   (output collected, as it always is) and `anyio::open_process` + `wait`, against
-//!   async-process used directly and `tokio::process`;
+//! - spawn and wait for `true`, 500 times one after the other: `anyio::open_process`
+//!   (no pipes) + `wait` against `status()` of async-process used directly and of
+//!   `tokio::process`, and `anyio::run_process` (stdout and stderr collected, as it
+//!   always does) against their `output()`;
+//! - how long a cancelled `run_process(["sleep", "30"])` takes to end, from the cancel
+//!   until the process is gone from /proc (killed and reaped), 50 times;
 //! - write then read a 64 MiB file in 64 KiB chunks: `anyio::AsyncFile`, against
 //!   async-fs and `tokio::fs`.
 //!
@@ -44,6 +47,20 @@ async fn async_process_spawn() {
     for _ in 0..SPAWNS {
         let status = async_process::Command::new("true").status().await.unwrap();
         black_box(status);
+    }
+}
+
+async fn async_process_output() {
+    for _ in 0..SPAWNS {
+        let output = async_process::Command::new("true").output().await.unwrap();
+        black_box(output);
+    }
+}
+
+async fn tokio_process_output() {
+    for _ in 0..SPAWNS {
+        let output = tokio::process::Command::new("true").output().await.unwrap();
+        black_box(output);
     }
 }
 
@@ -124,6 +141,45 @@ async fn tokio_file(path: &Path) -> Duration {
     start.elapsed()
 }
 
+const CANCELS: usize = 50;
+
+/// The time from cancelling a `run_process` of `sleep 30` until its process is gone.
+async fn cancel_to_reaped() -> Duration {
+    let mut total = Duration::ZERO;
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..CANCELS {
+        let pid_file = dir.path().join(format!("pid{i}"));
+        let command = format!("echo $$ > {}; exec sleep 30", pid_file.display());
+        let scope = anyio::CancelScope::new();
+        let canceller = scope.clone();
+        let pid_path = pid_file.clone();
+        let (pid, cancelled_at) = anyio::task_group!(|tg| {
+            tg.start_soon(async move {
+                let _ = scope.run(anyio::run_process(command)).await;
+            });
+            // Wait until the shell wrote its pid (the process runs), then cancel.
+            let pid = loop {
+                if let Ok(text) = std::fs::read_to_string(&pid_path)
+                    && let Ok(pid) = text.trim().parse::<u32>()
+                {
+                    break pid;
+                }
+                anyio::sleep(Duration::from_millis(1)).await;
+            };
+            let cancelled_at = Instant::now();
+            canceller.cancel();
+            anyio::Result::Ok((pid, cancelled_at))
+        })
+        .unwrap()
+        .unwrap();
+        while Path::new(&format!("/proc/{pid}")).exists() {
+            anyio::sleep(Duration::from_micros(100)).await;
+        }
+        total += cancelled_at.elapsed();
+    }
+    total
+}
+
 fn report(case: &str, unit: &str, anyio_ns: f64, peers: &[(&str, f64)]) {
     let mut line = format!("{case:<30} anyio {:>9.1} {unit}", anyio_ns);
     for (name, ns) in peers {
@@ -151,21 +207,36 @@ fn main() {
     let tokio_ns = measure(reps, SPAWNS, || {
         tokio.block_on(timed(tokio_process_spawn()))
     });
-    let peers = [
-        ("async-process", direct / 1e3),
-        ("tokio::process", tokio_ns / 1e3),
-    ];
+    let direct_output = measure(reps, SPAWNS, || {
+        async_io::block_on(timed(async_process_output()))
+    });
+    let tokio_output = measure(reps, SPAWNS, || {
+        tokio.block_on(timed(tokio_process_output()))
+    });
     report(
-        "spawn+wait `true`: run_process",
-        "us",
-        run_process / 1e3,
-        &peers,
-    );
-    report(
-        "spawn+wait `true`: open_process",
+        "`true`: open_process + wait",
         "us",
         open_process / 1e3,
-        &peers,
+        &[
+            ("status()", direct / 1e3),
+            ("tokio status()", tokio_ns / 1e3),
+        ],
+    );
+    report(
+        "`true`: run_process",
+        "us",
+        run_process / 1e3,
+        &[
+            ("output()", direct_output / 1e3),
+            ("tokio output()", tokio_output / 1e3),
+        ],
+    );
+
+    let cancel_ns = measure(reps, CANCELS, || anyio.block_on(cancel_to_reaped()));
+    println!(
+        "{:<30} anyio {:>9.1} us (kill at once, reaped in the background)",
+        "cancel to reaped `sleep 30`",
+        cancel_ns / 1e3
     );
 
     let dir = tempfile::tempdir().unwrap();
