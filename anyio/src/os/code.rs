@@ -371,7 +371,7 @@ pub(crate) fn adopt_inherited_socket(fd: RawFd) -> io::Result<UnixStream> {
 #[cfg(test)]
 mod tests {
     //! The parent's encoding and the worker's decoding of functions, in one process:
-    //! these run under Miri (`cargo +nightly miri test -p anyio --lib to_process`).
+    //! these run under Miri (`cargo +nightly miri test -p anyio --lib os::code`).
 
     use super::*;
 
