@@ -56,6 +56,25 @@ impl Naming {
     fn dir(&self) -> PathBuf {
         self.dir.clone().unwrap_or_else(std::env::temp_dir)
     }
+
+    /// Creates a named temporary file (on the blocking pool).
+    async fn create_file(&self) -> Result<(std::fs::File, tempfile::TempPath)> {
+        crate::lowlevel::checkpoint_if_cancelled().await;
+        let (naming, dir) = (self.clone(), self.dir());
+        let created = blocking::unblock(move || naming.builder(false).tempfile_in(naming.dir()))
+            .await
+            .map_err(|e| creation_error("file", &dir, e))?;
+        Ok(created.into_parts())
+    }
+
+    /// Creates a temporary directory (on the blocking pool).
+    async fn create_dir(&self) -> Result<tempfile::TempDir> {
+        crate::lowlevel::checkpoint_if_cancelled().await;
+        let (naming, dir) = (self.clone(), self.dir());
+        blocking::unblock(move || naming.builder(true).tempdir_in(naming.dir()))
+            .await
+            .map_err(|e| creation_error("directory", &dir, e))
+    }
 }
 
 /// A file or directory removed already (by hand) is not an error at cleanup, as in
@@ -304,16 +323,7 @@ impl IntoFuture for NamedTemporaryFileBuilder {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            crate::lowlevel::checkpoint_if_cancelled().await;
-            let dir = self.naming.dir();
-            let naming = self.naming.clone();
-            let created = blocking::unblock({
-                let dir = dir.clone();
-                move || naming.builder(false).tempfile_in(dir)
-            })
-            .await
-            .map_err(|e| creation_error("file", &dir, e))?;
-            let (file, temp_path) = created.into_parts();
+            let (file, temp_path) = self.naming.create_file().await?;
             let path = Path::new(&*temp_path);
             let guard = if self.delete {
                 Some(temp_path)
@@ -471,15 +481,7 @@ impl IntoFuture for TemporaryDirectoryBuilder {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            crate::lowlevel::checkpoint_if_cancelled().await;
-            let dir = self.naming.dir();
-            let naming = self.naming.clone();
-            let created = blocking::unblock({
-                let dir = dir.clone();
-                move || naming.builder(true).tempdir_in(dir)
-            })
-            .await
-            .map_err(|e| creation_error("directory", &dir, e))?;
+            let created = self.naming.create_dir().await?;
             Ok(TemporaryDirectory {
                 path: Path::new(created.path()),
                 guard: Some(created),
@@ -601,16 +603,7 @@ impl IntoFuture for MkStemp {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            crate::lowlevel::checkpoint_if_cancelled().await;
-            let dir = self.naming.dir();
-            let naming = self.naming.clone();
-            let created = blocking::unblock({
-                let dir = dir.clone();
-                move || naming.builder(false).tempfile_in(dir)
-            })
-            .await
-            .map_err(|e| creation_error("file", &dir, e))?;
-            let (file, temp_path) = created.into_parts();
+            let (file, temp_path) = self.naming.create_file().await?;
             let path = temp_path.keep().map_err(|e| Error::from(e.error))?;
             Ok((file, Path::from(path)))
         })
@@ -662,17 +655,6 @@ impl IntoFuture for MkDtemp {
     type IntoFuture = Pin<Box<dyn Future<Output = Result<Path>> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
-            crate::lowlevel::checkpoint_if_cancelled().await;
-            let dir = self.naming.dir();
-            let naming = self.naming.clone();
-            let created = blocking::unblock({
-                let dir = dir.clone();
-                move || naming.builder(true).tempdir_in(dir)
-            })
-            .await
-            .map_err(|e| creation_error("directory", &dir, e))?;
-            Ok(Path::from(created.keep()))
-        })
+        Box::pin(async move { Ok(Path::from(self.naming.create_dir().await?.keep())) })
     }
 }
