@@ -52,6 +52,9 @@ assert_value!(WithCleanup<Ready, Ready>: Send & Sync & Unpin);
 assert_value!(Checkpoint: Send & Sync & Unpin);
 assert_value!(Sleep: Send & Sync & Unpin);
 
+// Testing.
+assert_value!(anyio::testing::TaskTree: Send & Sync & Unpin);
+
 // Processes.
 assert_value!(anyio::Process: Send & Sync & Unpin);
 assert_value!(anyio::process::ProcessStdin: Send & Sync & Unpin);

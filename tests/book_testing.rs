@@ -63,3 +63,22 @@ async fn a_panicking_child_fails_the_test() {
     .unwrap();
 }
 // ANCHOR_END: should_panic
+
+// ANCHOR: task_tree
+#[anyio::test(timeout = 5)]
+async fn where_is_everyone() {
+    anyio::task_group!(|tg| {
+        tg.start_soon_named("fetcher", anyio::sleep(Duration::from_secs(60)));
+        anyio::wait_all_tasks_blocked().await;
+        let tree = anyio::testing::task_tree();
+        println!("{tree}");
+        // main (task 1): running (it asked for this tree)
+        //     fetcher (task 2): waiting
+        //       in a scope: no deadline, not cancelled
+        //       in a scope: deadline in 4.998 s      <- the test's timeout
+        assert!(tree.to_string().contains("fetcher (task"));
+        tg.cancel();
+    })
+    .unwrap();
+}
+// ANCHOR_END: task_tree

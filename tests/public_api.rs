@@ -50,6 +50,7 @@ use anyio::streams::object_bytes::{
 };
 use anyio::streams::stapled::{StapledByteStream, StapledObjectStream};
 use anyio::streams::text::{TextReceiveStream, TextSendStream, TextStream};
+use anyio::testing::{TaskTree, task_tree};
 use anyio::to_process::{
     RunSync as ProcessRunSync, current_default_process_limiter, init, run_sync,
 };

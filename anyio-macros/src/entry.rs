@@ -156,6 +156,21 @@ fn generate(kind: Kind, function: ItemFn, options: options::Options) -> TokenStr
             quote! { ::anyio::__private::enter_test(::core::module_path!(), #name); }
         }
     };
+    // A test's timeout is also enforced from a thread: a body that ignores the cancel
+    // ends the test process with the task tree, instead of hanging the suite.
+    let watchdog = match (kind, options.timeout) {
+        (Kind::Test, Some((seconds, _))) => {
+            let name = sig.ident.to_string();
+            quote! {
+                let __anyio_watchdog = ::anyio::__private::Watchdog::start(
+                    &__anyio_runtime,
+                    (#seconds) as f64,
+                    #name,
+                );
+            }
+        }
+        _ => quote! {},
+    };
     quote! {
         #test_attr
         #(#attrs)*
@@ -165,6 +180,7 @@ fn generate(kind: Kind, function: ItemFn, options: options::Options) -> TokenStr
             let __anyio_runtime = #builder
                 .build()
                 .unwrap_or_else(|error| ::core::panic!("anyio could not start its runtime: {error}"));
+            #watchdog
             let __anyio_output: #output = __anyio_runtime.block_on(__anyio_body);
             __anyio_output
         }

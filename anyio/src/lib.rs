@@ -111,6 +111,7 @@ mod signal;
 pub mod streams;
 mod sync;
 mod task;
+pub mod testing;
 mod time;
 pub mod to_process;
 pub mod to_thread;
@@ -164,5 +165,6 @@ pub use macros::{fail_after, main, move_on_after, task_group, test};
 /// What the macros expand to; not part of the API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::testing::Watchdog;
     pub use crate::to_process::worker_mode::{enter_main, enter_test};
 }

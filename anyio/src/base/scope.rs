@@ -194,6 +194,36 @@ impl ScopeState {
         self.cancelled_caught.store(true, Ordering::Release);
     }
 
+    /// The scope in words, for task trees: its deadline, shield and cancellation.
+    pub(crate) fn describe(&self, now: Instant) -> String {
+        let mut parts = Vec::new();
+        match self.deadline() {
+            Some(at) if at > now => {
+                parts.push(format!("deadline in {:.3} s", (at - now).as_secs_f64()))
+            }
+            Some(_) => parts.push("deadline passed".to_owned()),
+            None => {}
+        }
+        if self.shield() {
+            parts.push("shielded".to_owned());
+        }
+        if self.cancel_called() {
+            let why = match self.origin() {
+                CancelOrigin::Deadline => "by its deadline".to_owned(),
+                _ => match self.reason() {
+                    Some(reason) => format!("({reason})"),
+                    None => "explicitly".to_owned(),
+                },
+            };
+            parts.push(format!("cancel called {why}"));
+        }
+        if parts.is_empty() {
+            "no deadline, not cancelled".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    }
+
     pub(crate) fn reason(&self) -> Option<String> {
         lock(&self.reason).clone()
     }

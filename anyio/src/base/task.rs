@@ -57,6 +57,21 @@ pub(crate) trait TaskIdentity: Send + Sync + 'static {
             parent_id: self.parent_id(),
         }
     }
+
+    /// What a task tree says of the task beyond its name: its state and the scopes it
+    /// runs in, as far as they are known from outside the task.
+    fn describe(&self) -> TaskDescription {
+        TaskDescription::default()
+    }
+}
+
+/// A task's state and scopes, for `testing::task_tree`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TaskDescription {
+    /// "ready to run", "waiting", "finished", or `None` when unknown.
+    pub(crate) state: Option<&'static str>,
+    /// The scopes around the task, innermost first, each described in words.
+    pub(crate) scopes: Vec<String>,
 }
 
 /// Something that holds tasks the registry should list (a task group).

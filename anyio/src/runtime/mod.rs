@@ -444,6 +444,13 @@ impl Runtime {
     }
 }
 
+impl Runtime {
+    /// The shared state, for the crate's own tools (the test watchdog).
+    pub(crate) fn shared(&self) -> &Arc<RuntimeShared> {
+        &self.shared
+    }
+}
+
 impl Drop for Runtime {
     fn drop(&mut self) {
         drop(self.stop.take());

@@ -69,6 +69,28 @@ impl Registry {
     }
 
     /// Task `id`, if it runs in this runtime. Compares ids only: copies one task's info.
+    /// Every task with what is known of its state and scopes.
+    pub(crate) fn described_tasks(&self) -> Vec<(TaskInfo, crate::base::task::TaskDescription)> {
+        let mut tasks: Vec<_> = self
+            .main_task_info()
+            .into_iter()
+            .map(|main| {
+                let description = crate::base::task::TaskDescription {
+                    state: None,
+                    scopes: Vec::new(),
+                };
+                (main, description)
+            })
+            .collect();
+        for group in self.live_groups() {
+            group.visit_tasks(&mut |task| {
+                tasks.push((task.info(), task.describe()));
+                true
+            });
+        }
+        tasks
+    }
+
     pub(crate) fn find(&self, id: u64) -> Option<TaskInfo> {
         if let Some(main) = self.main_task_info().filter(|main| main.id == id) {
             return Some(main);

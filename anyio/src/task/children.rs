@@ -161,6 +161,28 @@ impl TaskIdentity for ChildNode {
         };
         (parent != 0).then_some(parent)
     }
+
+    fn describe(&self) -> crate::base::task::TaskDescription {
+        let state = if self.finished.load(Ordering::Acquire) {
+            "finished"
+        } else if self.queued.load(Ordering::Acquire) {
+            "ready to run"
+        } else {
+            "waiting"
+        };
+        // The group's scope and the scopes around it, innermost first.
+        let now = std::time::Instant::now();
+        let mut scopes = Vec::new();
+        let mut scope = Some(&self.group.scope);
+        while let Some(current) = scope {
+            scopes.push(current.describe(now));
+            scope = current.parent();
+        }
+        crate::base::task::TaskDescription {
+            state: Some(state),
+            scopes,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
