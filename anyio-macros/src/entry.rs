@@ -24,7 +24,7 @@ impl Kind {
     fn allowed_options(self) -> &'static [&'static str] {
         match self {
             Kind::Main => &["worker_threads"],
-            Kind::Test => &["worker_threads", "timeout"],
+            Kind::Test => &["worker_threads", "timeout", "autojump"],
         }
     }
 }
@@ -123,8 +123,30 @@ fn generate(kind: Kind, function: ItemFn, options: options::Options) -> TokenStr
         }
         None => quote! { ::anyio::Runtime::builder() },
     };
+    // `autojump`: a mock clock that jumps to the next deadline when every task blocks.
+    let builder = match options.autojump {
+        Some((threshold, span)) => quote_spanned! {span=>
+            #builder.clock(::anyio::testing::MockClock::new().autojump_threshold(#threshold))
+        },
+        None => builder,
+    };
     let body = quote! { async move #block };
     let body = match options.timeout {
+        // Under a mock clock, the timeout is real time: virtual time may pass in jumps.
+        Some((seconds, _)) if options.autojump.is_some() => {
+            let message = format!(
+                "test `{}` timed out after {seconds} s of real time (its `timeout` option)",
+                sig.ident
+            );
+            quote! {
+                async move {
+                    match ::anyio::__private::real_time_limit(#seconds, #body).await {
+                        ::core::option::Option::Some(output) => output,
+                        ::core::option::Option::None => ::core::panic!(#message),
+                    }
+                }
+            }
+        }
         Some((seconds, _)) => {
             let message = format!(
                 "test `{}` timed out after {seconds} s (its `timeout` option)",

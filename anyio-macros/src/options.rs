@@ -12,6 +12,8 @@ use syn::{Expr, ExprLit, Lit, Meta, MetaNameValue, Path, Token};
 pub(crate) struct Options {
     pub(crate) worker_threads: Option<(usize, Span)>,
     pub(crate) timeout: Option<(f64, Span)>,
+    /// `autojump` (threshold 0) or `autojump = seconds`: a mock clock that jumps.
+    pub(crate) autojump: Option<(f64, Span)>,
 }
 
 /// Parses `name = value, ...`; `allowed` lists the option names valid for this macro.
@@ -36,6 +38,17 @@ pub(crate) fn parse(args: TokenStream, macro_name: &str, allowed: &[&str]) -> sy
     for meta in metas {
         let pair = match meta {
             Meta::NameValue(pair) => pair,
+            // `autojump` alone is a flag: a threshold of 0.
+            Meta::Path(path) if path.is_ident("autojump") && allowed.contains(&"autojump") => {
+                if options.autojump.is_some() {
+                    return Err(syn::Error::new(
+                        path.span(),
+                        "option `autojump` is given twice",
+                    ));
+                }
+                options.autojump = Some((0.0, path.span()));
+                continue;
+            }
             Meta::Path(path) => {
                 return Err(syn::Error::new(
                     path.span(),
@@ -98,6 +111,19 @@ pub(crate) fn parse(args: TokenStream, macro_name: &str, allowed: &[&str]) -> sy
                 })?;
                 options.timeout = Some((seconds, span));
             }
+            "autojump" => {
+                if options.autojump.is_some() {
+                    return Err(duplicate(&pair, &name));
+                }
+                let threshold = seconds_or_zero(&pair.value).ok_or_else(|| {
+                    syn::Error::new(
+                        span,
+                        "`autojump` takes a threshold of 0 or more seconds, e.g. `autojump = \
+                         0.01`, or no value (`autojump`: a threshold of 0)",
+                    )
+                })?;
+                options.autojump = Some((threshold, span));
+            }
             _ => unreachable!("checked against `allowed` above"),
         }
     }
@@ -120,6 +146,19 @@ fn integer(value: &Expr) -> Option<usize> {
             lit: Lit::Int(int), ..
         }) => int.base10_parse().ok(),
         _ => None,
+    }
+}
+
+fn seconds_or_zero(value: &Expr) -> Option<f64> {
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) if int.base10_digits() == "0" => Some(0.0),
+        Expr::Lit(ExprLit {
+            lit: Lit::Float(float),
+            ..
+        }) if float.base10_parse::<f64>().ok() == Some(0.0) => Some(0.0),
+        _ => seconds(value),
     }
 }
 

@@ -1,6 +1,32 @@
 //! Tools for tests: [`task_tree`], a picture of every task of the runtime, and the
 //! watchdog behind `#[anyio::test(timeout = ..)]`.
 //!
+//! # Virtual time
+//!
+//! A [`MockClock`] given to a runtime (`Builder::clock`, or `#[anyio::test(autojump)]`)
+//! replaces the system clock for `current_time()`, `sleep` and every deadline of that
+//! runtime. With autojump, a test of timeouts runs in milliseconds:
+//!
+//! ```
+//! use anyio::testing::MockClock;
+//!
+//! // What `#[anyio::test(autojump)]` sets up for a test:
+//! let runtime = anyio::Runtime::builder()
+//!     .clock(MockClock::new().autojump_threshold(0))
+//!     .build()
+//!     .unwrap();
+//! runtime.block_on(async {
+//!     let start = anyio::current_time();
+//!     for delay in [1, 2, 4, 8] {
+//!         anyio::sleep(delay).await; // 15 virtual seconds in all
+//!     }
+//!     assert_eq!(anyio::current_time() - start, std::time::Duration::from_secs(15));
+//! });
+//! ```
+//!
+//! Under `#[anyio::test(autojump, timeout = s)]` the timeout counts real time (virtual
+//! time may pass in jumps), and so does the watchdog.
+//!
 //! # The watchdog
 //!
 //! `#[anyio::test(timeout = s)]` runs the test's body under `fail_after(s)`, and also
@@ -32,6 +58,8 @@ use std::fmt;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+pub use crate::runtime::clock::MockClock;
 
 use crate::base::lock::lock;
 use crate::base::task::{TaskDescription, TaskInfo};
@@ -173,6 +201,18 @@ impl fmt::Display for TaskTree {
         }
         Ok(())
     }
+}
+
+/// Runs `body` for at most `seconds` of real time (`None` after that), whatever the
+/// runtime's clock: the timeout of `#[anyio::test(autojump, timeout = ..)]`.
+#[doc(hidden)]
+pub async fn real_time_limit<F: std::future::Future>(seconds: f64, body: F) -> Option<F::Output> {
+    let limit = Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX);
+    let expired = async move {
+        async_io::Timer::after(limit).await;
+        None
+    };
+    futures_lite::future::or(async move { Some(body.await) }, expired).await
 }
 
 /// Ends the test process when a test outlives its timeout plus a grace period.

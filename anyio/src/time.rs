@@ -7,7 +7,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use std::sync::Arc;
+
 use async_io::Timer;
+
+use crate::runtime::RuntimeShared;
+use crate::runtime::deadlines::DeadlineKey;
 
 use crate::lowlevel::is_cancelled;
 
@@ -20,7 +25,7 @@ use crate::lowlevel::is_cancelled;
 /// assert!(anyio::current_time() >= before);
 /// ```
 pub fn current_time() -> Instant {
-    Instant::now()
+    crate::runtime::clock::now()
 }
 
 /// Waits for `delay` (a `Duration` or seconds). A zero delay still yields once.
@@ -44,7 +49,7 @@ pub fn current_time() -> Instant {
 /// ```
 #[doc(alias = "sleep_for")]
 pub fn sleep(delay: impl IntoDuration) -> Sleep {
-    Sleep::until(Instant::now().checked_add(delay.into_duration()))
+    Sleep::until(crate::runtime::clock::now().checked_add(delay.into_duration()))
 }
 
 /// Waits until `deadline`; a deadline in the past still yields once.
@@ -99,12 +104,13 @@ pub fn sleep_forever() -> Sleep {
 /// assert!(anyio::current_time() >= wake_at);
 /// # });
 /// ```
-#[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
     /// `None`: sleep until cancelled.
     deadline: Option<Instant>,
     timer: Option<Timer>,
+    /// With a mock clock: the sleeper's registration in the runtime's deadline queue.
+    queued: Option<(Arc<RuntimeShared>, DeadlineKey)>,
     /// Set once the timer returned `Pending`: the sleep has then yielded.
     waited: bool,
     /// Set once the sleep yielded for a deadline that had already passed.
@@ -116,6 +122,7 @@ impl Sleep {
         Sleep {
             deadline,
             timer: None,
+            queued: None,
             waited: false,
             yielded: false,
         }
@@ -137,6 +144,53 @@ impl Sleep {
     }
 }
 
+impl std::fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sleep {
+    /// With a mock clock: waits in the runtime's deadline queue, which the clock drives.
+    /// `None` when the runtime's clock is the system's (async-io's timers then), or when
+    /// the deadline has come.
+    fn poll_mock_clock(&mut self, deadline: Instant, cx: &mut Context<'_>) -> Option<Poll<()>> {
+        if let Some((runtime, key)) = &self.queued {
+            if runtime.clock.now() >= deadline {
+                runtime.deadlines().remove_sleeper(*key);
+                self.queued = None;
+                return None;
+            }
+            if runtime.deadlines().update_sleeper(*key, cx.waker()) {
+                return Some(Poll::Pending);
+            }
+            self.queued = None;
+            return None;
+        }
+        if self.timer.is_some() {
+            return None;
+        }
+        let runtime = crate::runtime::clock::mock_runtime()?;
+        if runtime.clock.now() >= deadline {
+            return None;
+        }
+        let key = runtime.deadlines().insert_sleeper(deadline, cx.waker());
+        self.queued = Some((runtime, key));
+        self.waited = true;
+        Some(Poll::Pending)
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some((runtime, key)) = self.queued.take() {
+            runtime.deadlines().remove_sleeper(key);
+        }
+    }
+}
+
 impl Future for Sleep {
     type Output = ();
 
@@ -149,6 +203,13 @@ impl Future for Sleep {
         };
         let this = &mut *self;
         if this.yielded {
+            return Poll::Ready(());
+        }
+        if let Some(pending) = this.poll_mock_clock(deadline, cx) {
+            return pending;
+        }
+        if this.queued.is_none() && this.timer.is_none() && this.waited {
+            // Woken by the mock clock's queue (the registration is gone).
             return Poll::Ready(());
         }
         let timer = this.timer.get_or_insert_with(|| Timer::at(deadline));

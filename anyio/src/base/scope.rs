@@ -151,7 +151,7 @@ impl ScopeState {
     #[inline]
     pub(crate) fn enter_fresh_after(&self, parent: Option<Arc<ScopeState>>, delay: Duration) {
         self.enter_fresh(parent, None);
-        let now = Instant::now();
+        let now = crate::runtime::clock::now();
         let encoded = now
             .checked_duration_since(epoch())
             .and_then(|since| since.checked_add(delay))
@@ -313,7 +313,7 @@ impl ScopeState {
     pub(crate) fn set_deadline(&self, deadline: Option<Instant>) {
         self.set_deadline_quiet(deadline);
         if let Some(at) = deadline
-            && at <= Instant::now()
+            && at <= crate::runtime::clock::now()
         {
             self.cancel(CancelOrigin::Deadline, None);
             return;

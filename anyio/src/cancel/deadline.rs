@@ -184,7 +184,8 @@ pub fn fail_after_with_reason<F: IntoFuture>(
 /// # });
 /// ```
 pub fn current_effective_deadline() -> Option<Instant> {
-    context::with_current_scope(effective_deadline).unwrap_or_else(|()| Some(Instant::now()))
+    context::with_current_scope(effective_deadline)
+        .unwrap_or_else(|()| Some(crate::runtime::clock::now()))
 }
 
 pin_project! {

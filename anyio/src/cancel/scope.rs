@@ -507,7 +507,8 @@ impl<F: Future> CancelScopeRun<F> {
                     None => state.enter_fresh(parent, None),
                 }
             } else {
-                let deadline = relative.and_then(|delay| Instant::now().checked_add(delay));
+                let deadline =
+                    relative.and_then(|delay| crate::runtime::clock::now().checked_add(delay));
                 assert!(
                     state.enter(parent),
                     "a CancelScope was entered twice: each scope runs exactly one body; \

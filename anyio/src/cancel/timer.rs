@@ -50,7 +50,7 @@ impl DeadlineTimer {
     /// At the scope's entry: a deadline already past cancels it, with no timer.
     pub(crate) fn check_on_entry(state: &ScopeState) {
         if let Some(deadline) = state.firing_deadline()
-            && deadline <= Instant::now()
+            && deadline <= crate::runtime::clock::now()
         {
             state.cancel(CancelOrigin::Deadline, None);
         }

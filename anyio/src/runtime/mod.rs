@@ -3,6 +3,7 @@
 //! This is the only module that touches the executor and the reactor directly.
 
 pub(crate) mod calls;
+pub(crate) mod clock;
 mod current;
 pub(crate) mod deadlines;
 mod main_loop;
@@ -38,6 +39,8 @@ pub(crate) struct RuntimeShared {
     pub(crate) calls: calls::Calls,
     /// The values of `lowlevel::RunVar`s in this runtime.
     pub(crate) run_vars: run_vars::RunVarValues,
+    /// The clock that `current_time`, sleeps and deadlines read.
+    pub(crate) clock: clock::Clock,
     /// The `to_process` worker pool, made by the first call; shut down (its idle workers
     /// closed and waited for) when the `Runtime` is dropped. (Runtime-local storage until
     /// `lowlevel::RunVar` can hold it.)
@@ -89,6 +92,8 @@ pub struct Runtime {
     executor_threads: usize,
     /// Run on every thread that polls tasks, as it starts and as it stops.
     hooks: ThreadHooks,
+    /// Counts this runtime among those with a mock clock, while it lives.
+    _mock_clock: Option<clock::MockRuntimeGuard>,
     /// The tokio runtime entered on every thread that polls tasks (feature `tokio`);
     /// dropped after the workers have stopped.
     #[cfg(feature = "tokio")]
@@ -173,6 +178,7 @@ pub struct Builder {
     worker_threads: Option<usize>,
     thread_name: String,
     hooks: ThreadHooks,
+    clock: Option<clock::MockClock>,
 }
 
 impl Builder {
@@ -275,6 +281,26 @@ impl Builder {
         self
     }
 
+    /// The clock of the runtime: `current_time()`, `sleep` and every deadline follow
+    /// it. Default: the system's monotonic clock. A test gives a
+    /// [`MockClock`](crate::testing::MockClock) to control time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use anyio::testing::MockClock;
+    ///
+    /// let clock = MockClock::new().autojump_threshold(0);
+    /// let runtime = anyio::Runtime::builder().clock(clock).build().unwrap();
+    /// let start = std::time::Instant::now();
+    /// runtime.block_on(anyio::sleep(3600)); // an hour, virtually
+    /// assert!(start.elapsed() < std::time::Duration::from_secs(60));
+    /// ```
+    pub fn clock(mut self, clock: crate::testing::MockClock) -> Builder {
+        self.clock = Some(clock);
+        self
+    }
+
     /// Starts the worker threads.
     ///
     /// # Errors
@@ -300,6 +326,10 @@ impl Builder {
             deadlines: DeadlineQueue::default(),
             calls: calls::Calls::default(),
             run_vars: run_vars::RunVarValues::default(),
+            clock: match &self.clock {
+                Some(mock) => clock::Clock::Mock(mock.clone()),
+                None => clock::Clock::System,
+            },
             process_pool: std::sync::OnceLock::new(),
         });
         let (stop, stopped) = async_channel::bounded::<()>(1);
@@ -310,19 +340,23 @@ impl Builder {
             .enable_all()
             .build()
             .map_err(Error::from)?;
+        if let Some(mock) = &self.clock {
+            mock.attach(Arc::downgrade(&shared));
+        }
         let mut runtime = Runtime {
             shared: shared.clone(),
             stop: Some(stop),
             workers: Vec::with_capacity(threads + 1),
             executor_threads: threads,
             hooks: self.hooks.clone(),
+            _mock_clock: self.clock.as_ref().map(|_| clock::MockRuntimeGuard::new()),
             #[cfg(feature = "tokio")]
             tokio,
         };
         let timer = shared.clone();
         let timer_thread = std::thread::Builder::new()
             .name(format!("{}-timer", self.thread_name))
-            .spawn(move || timer.deadlines.run())
+            .spawn(move || timer.deadlines.run(&timer.clock, &timer.registry))
             .map_err(Error::from)?;
         runtime.workers.push(timer_thread);
         for index in 0..threads {
@@ -384,6 +418,7 @@ impl Runtime {
             worker_threads: None,
             thread_name: "anyio-worker".to_owned(),
             hooks: ThreadHooks::default(),
+            clock: None,
         }
     }
 

@@ -12,6 +12,7 @@
 //! the pool could grow.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
@@ -52,11 +53,40 @@ static POOL: Pool = Pool {
 /// the task is awaited); dropping the task before the job started means it never runs,
 /// and after, that its result is dropped.
 pub(crate) fn spawn<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> Task<T> {
-    let (runnable, task) = async_task::Builder::new()
-        .propagate_panic(true)
-        .spawn(move |()| async move { job() }, schedule);
+    // Counted until the job's future is dropped: run, or cancelled before it ran.
+    let in_flight = InFlight::new();
+    let (runnable, task) = async_task::Builder::new().propagate_panic(true).spawn(
+        move |()| async move {
+            let _in_flight = in_flight;
+            job()
+        },
+        schedule,
+    );
     runnable.schedule();
     task
+}
+
+/// Jobs queued or running (a mock clock's autojump waits for them).
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// How many jobs are queued or running.
+pub(crate) fn jobs_in_flight() -> usize {
+    IN_FLIGHT.load(Ordering::Acquire)
+}
+
+struct InFlight;
+
+impl InFlight {
+    fn new() -> InFlight {
+        IN_FLIGHT.fetch_add(1, Ordering::AcqRel);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 fn schedule(runnable: Runnable) {

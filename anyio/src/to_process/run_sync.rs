@@ -249,6 +249,8 @@ where
             // A token handed over just before a cancel: still nothing has started, so
             // the call ends here (giving the token back) rather than run shielded.
             crate::lowlevel::checkpoint_if_cancelled().await;
+            // A mock clock's autojump does not jump over the call.
+            let _hold = crate::runtime::clock::ClockHold::new();
             let run = pool.run(launch, name, &call);
             let result = if cancellable {
                 run.await
