@@ -719,3 +719,49 @@ fn a_provider_shares_one_portal_thread_between_concurrent_users() {
         );
     });
 }
+
+// Review findings: serving ends cleanly however it ends.
+
+#[test]
+fn a_start_task_function_that_panics_leaves_a_portal_that_stops() {
+    bounded(|| {
+        let portal = start_blocking_portal().unwrap();
+        let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            portal.start_task(|_status: anyio::TaskStatus<()>| -> std::future::Ready<()> {
+                panic!("no future for you")
+            })
+        }));
+        let payload = started.unwrap_err();
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"no future for you"));
+        // The portal still serves, and stops (and drops) without hanging.
+        assert_eq!(portal.call_sync(|| 3).unwrap(), 3);
+        portal.stop(false);
+        drop(portal);
+    });
+}
+
+#[test]
+fn a_cancelled_serve_releases_stop_callers_and_fails_late_calls() {
+    bounded(|| {
+        anyio::run(async {
+            let (portal_tx, portal_rx) = std::sync::mpsc::channel();
+            let served = anyio::move_on_after(
+                0.05,
+                BlockingPortal::serve(|portal| async move {
+                    portal_tx.send(portal).unwrap();
+                    anyio::sleep_forever().await;
+                }),
+            )
+            .await;
+            assert!(served.is_none());
+            let portal = portal_rx.recv().unwrap();
+            // From another thread: `stop` returns, and calls say the portal is gone.
+            let outcome = anyio::to_thread::run_sync(move || {
+                portal.stop(false);
+                portal.call_sync(|| ()).unwrap_err().kind()
+            })
+            .await;
+            assert_eq!(outcome, anyio::ErrorKind::RunFinished);
+        });
+    });
+}

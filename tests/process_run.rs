@@ -396,3 +396,20 @@ fn a_signal_name_comes_from_the_signal_enum() {
         assert_eq!(process.wait().await.unwrap(), -10);
     });
 }
+
+#[test]
+fn input_and_stdin_together_are_refused() {
+    bounded(async {
+        let err = anyio::run_process("cat")
+            .input("data")
+            .stdin(std::process::Stdio::null())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Io(std::io::ErrorKind::InvalidInput));
+        assert!(
+            err.message().contains("`input` and `stdin`"),
+            "{}",
+            err.message()
+        );
+    });
+}

@@ -124,3 +124,14 @@ fn a_refused_signal_undoes_the_others_of_the_same_call() {
         assert!(!caught(usr1), "SIGUSR1 was given back");
     });
 }
+
+#[test]
+fn a_fault_signal_is_refused_by_name() {
+    bounded(async {
+        let err = anyio::open_signal_receiver([Signal::Segv])
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Io(std::io::ErrorKind::InvalidInput));
+        assert!(err.message().contains("Segv"), "{}", err.message());
+    });
+}

@@ -666,3 +666,36 @@ async fn a_deadline_of_the_caller_is_seen_by_check_cancelled() {
     assert_eq!(out, Some("stopped early"));
     assert!(count(&checks) > 0);
 }
+
+#[test]
+fn an_abandoned_job_does_not_cut_short_the_shielded_work_of_its_call() {
+    anyio::run(anyio::fail_after(30, async {
+        let finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let started = Arc::new(anyio::Event::new());
+        let scope = anyio::CancelScope::new();
+        let (flag, call_started, job_scope) = (finished.clone(), started.clone(), scope.clone());
+        anyio::task_group!(|tg| {
+            tg.start_soon(async move {
+                let job = anyio::to_thread::run_sync(move || {
+                    let _ = anyio::from_thread::run(move || async move {
+                        anyio::CancelScope::shielded()
+                            .run(async {
+                                call_started.set();
+                                anyio::sleep(0.05).await;
+                                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                            })
+                            .await;
+                    });
+                })
+                .abandon_on_cancel(true);
+                job_scope.run(job).await;
+            });
+            started.wait().await;
+            scope.cancel(); // while the call is inside its shielded scope
+        })
+        .unwrap();
+        // The caller waited for the call's shielded work before it was dropped.
+        assert!(finished.load(std::sync::atomic::Ordering::SeqCst));
+    }))
+    .unwrap();
+}

@@ -47,7 +47,12 @@ fn start_dispatcher(registry: &mut Registry) -> Result<()> {
         .name("anyio-signals".to_owned())
         .spawn(move || {
             let mut byte = [0u8; 1];
-            while let Ok(1) = reader.read(&mut byte) {
+            loop {
+                match reader.read(&mut byte) {
+                    Ok(1) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    _ => break,
+                }
                 let registry = lock(&REGISTRY);
                 if let Some(entry) = registry.entries.get(&i32::from(byte[0])) {
                     for (_, sender) in &entry.receivers {
@@ -68,7 +73,8 @@ fn start_dispatcher(registry: &mut Registry) -> Result<()> {
 ///
 /// # Errors
 ///
-/// An error naming the signal when it cannot be caught (`Kill`, `Stop`).
+/// An error naming the signal when it cannot be caught (`Kill`, `Stop`) or reports a
+/// fault of the program (`Segv`, `Bus`, `Fpe`, `Ill`).
 ///
 /// # Examples
 ///
@@ -98,6 +104,19 @@ pub async fn open_signal_receiver(
     for signal in signals {
         if opened.signals.contains(&signal) {
             continue;
+        }
+        if matches!(
+            signal,
+            Signal::Segv | Signal::Bus | Signal::Fpe | Signal::Ill
+        ) {
+            // A fault's handler returns to the faulting instruction, which faults again.
+            return Err(Error::new(
+                ErrorKind::Io(std::io::ErrorKind::InvalidInput),
+                format!(
+                    "cannot receive the signal {signal:?}: it reports a fault in the \
+                     program itself, which cannot go on after its handler returns"
+                ),
+            ));
         }
         let number = signal as i32;
         match registry.entries.get_mut(&number) {

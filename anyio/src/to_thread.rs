@@ -307,12 +307,14 @@ impl<T> JobWait<T> {
     /// Runs the job's calls into the event loop, in the host's context: a cancel drops a
     /// call at its next checkpoint, as it would any other body (its caller then gets a
     /// `Cancelled` error), unless the call is inside shielded work.
-    fn serve_calls(&mut self, cx: &mut Context<'_>, cancelled: bool) {
+    /// Returns whether the call being run is pending inside shielded work, which the
+    /// host must not cut short (rule 2 of `cancel/deliver.rs`), abandoned or not.
+    fn serve_calls(&mut self, cx: &mut Context<'_>, cancelled: bool) -> bool {
         loop {
             if self.call.is_none() {
                 match self.link.take_call(cx.waker()) {
                     Some(call) => self.call = Some(call()),
-                    None => return,
+                    None => return false,
                 }
             }
             let call = self.call.as_mut().expect("taken above");
@@ -327,7 +329,7 @@ impl<T> JobWait<T> {
                 // The thread may send its next call at once: look again.
                 Poll::Ready(()) => self.call = None,
                 Poll::Pending if cancelled && !shielded_work => self.call = None,
-                Poll::Pending => return,
+                Poll::Pending => return shielded_work,
             }
         }
     }
@@ -340,7 +342,7 @@ impl<T> Future for JobWait<T> {
         let this = &mut *self;
         let cancelled = is_cancelled();
         this.link.set_cancelled(cancelled);
-        this.serve_calls(cx, cancelled);
+        let call_shielded = this.serve_calls(cx, cancelled);
         if let Some(job) = this.job.as_mut() {
             match Pin::new(job).poll(cx) {
                 Poll::Ready(Ok(value)) => {
@@ -359,8 +361,9 @@ impl<T> Future for JobWait<T> {
             // cancel is delivered at the caller's next checkpoint.
             Some(value) => Poll::Ready(value),
             None => {
-                if cancelled && !this.abandon_on_cancel {
-                    // Shielded: the scope waits for the job before it drops anything.
+                if cancelled && (!this.abandon_on_cancel || call_shielded) {
+                    // Shielded: the scope waits for the job (or for the shielded work of
+                    // the call it runs) before it drops anything.
                     context::set_pending_under_shield();
                 }
                 Poll::Pending

@@ -65,6 +65,16 @@ impl PortalShared {
         crate::runtime::with_current_runtime(|current| Arc::ptr_eq(current, &runtime))
             .unwrap_or(false)
     }
+
+    /// Whether the calling thread runs a `to_thread` job for a task of the portal's
+    /// runtime: that task (perhaps one of the portal's own) waits for the job, so the
+    /// job must not wait for the portal's tasks to end.
+    fn in_a_job_of_the_loop(&self) -> bool {
+        let runtime = lock(&self.runtime).as_ref().and_then(Weak::upgrade);
+        let Some(runtime) = runtime else { return false };
+        let host = host::current_link().and_then(|link| link.runtime());
+        host.is_some_and(|host| Arc::ptr_eq(&host, &runtime))
+    }
 }
 
 /// Hands out portal numbers, for thread names.
@@ -382,7 +392,9 @@ impl BlockingPortal {
                 let result = tg
                     .start_named(name, move |status| {
                         let handshake = status.handshake();
-                        let task = f(status);
+                        // `f` itself may panic before it gives a future: call it
+                        // inside the future, where the panic is caught.
+                        let task = async move { f(status).await };
                         async move {
                             let ended = task_scope.run(AssertUnwindSafe(task).catch_unwind()).await;
                             // Ended before `started`: the failure or the panic is the
@@ -422,7 +434,8 @@ impl BlockingPortal {
     /// Stops the portal: it takes no more calls, its tasks are cancelled if
     /// `cancel_remaining` (otherwise waited for), and then, for a portal from
     /// [`start_blocking_portal`], its thread is joined. Blocks until all that is done;
-    /// called from the portal's own loop, it only asks the loop to stop.
+    /// called from the portal's own loop (or from a `to_thread` job of one of its
+    /// tasks), it only asks the loop to stop.
     ///
     /// # Examples
     ///
@@ -439,7 +452,7 @@ impl BlockingPortal {
             .shared
             .requests
             .try_send(Request::Stop { cancel_remaining });
-        if self.shared.on_loop_thread() {
+        if self.shared.on_loop_thread() || self.shared.in_a_job_of_the_loop() {
             return;
         }
         self.shared.wait_stopped();
@@ -489,6 +502,13 @@ impl Drop for BlockingPortal {
 /// stop, then fails the requests left unread and marks the portal stopped.
 async fn serve_requests(shared: &Arc<PortalShared>, requests: async_channel::Receiver<Request>) {
     shared.record_runtime();
+    // However serving ends (stopped, cancelled, dropped, or a panic unwinding through
+    // it), the portal stops taking calls, the calls left unread are failed, and `stop`
+    // callers are released.
+    let _stopped = StoppedOnDrop {
+        shared,
+        requests: &requests,
+    };
     let group = TaskGroup::new();
     let tg = &group;
     let serving = group.run(async {
@@ -507,11 +527,22 @@ async fn serve_requests(shared: &Arc<PortalShared>, requests: async_channel::Rec
     });
     // The tasks report their own failures to their callers: the group never fails.
     let _ = serving.await;
-    requests.close();
-    while let Ok(unread) = requests.try_recv() {
-        drop(unread); // a call's completer tells its caller
+}
+
+/// Ends a portal's serving when dropped (see `serve_requests`).
+struct StoppedOnDrop<'a> {
+    shared: &'a PortalShared,
+    requests: &'a async_channel::Receiver<Request>,
+}
+
+impl Drop for StoppedOnDrop<'_> {
+    fn drop(&mut self) {
+        self.requests.close();
+        while let Ok(unread) = self.requests.try_recv() {
+            drop(unread); // a call's completer tells its caller
+        }
+        self.shared.mark_stopped();
     }
-    shared.mark_stopped();
 }
 
 /// A task started by [`BlockingPortal::start_task_soon`] or

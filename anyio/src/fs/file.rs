@@ -14,6 +14,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::fs::mode::Mode;
 use crate::lowlevel::checkpoint_if_cancelled;
 
+/// The largest buffer one `read` allocates.
+const MAX_READ: usize = 1 << 20;
+
 /// How much `read_line` reads ahead at a time.
 const LINE_CHUNK: usize = 8 * 1024;
 
@@ -184,9 +187,13 @@ impl AsyncFile {
     /// ours and async-fs's), so that a write, truncate, sync or seek starts there.
     async fn settle(&mut self) -> Result<()> {
         let ahead = self.read_ahead().len();
-        if ahead > 0 || self.after_read {
+        if ahead > 0 {
             let settled = self.file()?.seek(SeekFrom::Current(-(ahead as i64))).await;
             settled.map_err(|e| self.io_error("seek in", e))?;
+        } else if self.after_read {
+            // Only for async-fs's own read-ahead; a pipe or a terminal cannot seek, and
+            // has no position to settle.
+            let _ = self.file()?.seek(SeekFrom::Current(0)).await;
         }
         self.buffer.clear();
         self.consumed = 0;
@@ -205,7 +212,8 @@ impl AsyncFile {
         }
     }
 
-    /// Up to `max` bytes; an empty `Vec` at the end of the file.
+    /// Up to `max` bytes (at most 1 MiB at a time); an empty `Vec` at the end of the
+    /// file.
     ///
     /// # Examples
     ///
@@ -224,7 +232,9 @@ impl AsyncFile {
         if !self.read_ahead().is_empty() {
             return Ok(self.take_read_ahead(max));
         }
-        let mut data = vec![0; max];
+        // Up to `max`, in a buffer of at most `MAX_READ` (a `read(usize::MAX)` reads what
+        // comes, not an impossible allocation).
+        let mut data = vec![0; max.min(MAX_READ)];
         self.after_read = true;
         let read = self.file()?.read(&mut data).await;
         let read = read.map_err(|e| self.io_error("read", e))?;
@@ -519,9 +529,13 @@ impl AsyncFile {
     /// `settle` in a poll, for the futures-io traits.
     fn poll_settle(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let ahead = self.read_ahead().len();
-        if ahead > 0 || self.after_read {
+        if ahead > 0 {
             let file = self.poll_file()?;
             ready!(Pin::new(file).poll_seek(cx, SeekFrom::Current(-(ahead as i64))))?;
+        } else if self.after_read {
+            // As in `settle`: best effort, for files that can seek.
+            let file = self.poll_file()?;
+            let _ = ready!(Pin::new(file).poll_seek(cx, SeekFrom::Current(0)));
         }
         self.buffer.clear();
         self.consumed = 0;

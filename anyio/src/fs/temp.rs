@@ -1,5 +1,6 @@
 //! Temporary files and directories, removed when closed or dropped (on the tempfile
-//! crate; creation and removal run on the blocking thread pool).
+//! crate). Creation and `aclose` run on the blocking thread pool; a drop removes what
+//! is left on the dropping thread, as a synchronous drop must.
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
@@ -426,7 +427,9 @@ impl DerefMut for NamedTemporaryFile {
 }
 
 /// A temporary directory ([`path`](TemporaryDirectory::path)), removed with
-/// everything in it when closed or dropped.
+/// everything in it when closed or dropped. Prefer [`aclose`](TemporaryDirectory::aclose)
+/// for a large tree: it removes it on the blocking thread pool, where a drop removes it
+/// on the thread that drops it.
 ///
 /// # Examples
 ///

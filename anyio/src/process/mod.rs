@@ -13,6 +13,11 @@
 //! policy too: a grace period would make every cancel wait for it, and a program that
 //! wants one sends [`Process::terminate`] and waits for as long as it chooses.
 //!
+//! The kill reaches the process anyio started. For a shell command, that is the shell:
+//! programs the shell started in the background, or the other stages of a pipeline it
+//! did not `exec`, are not killed with it. Give such commands `start_new_session(true)`
+//! and signal the whole group yourself, or run the programs directly.
+//!
 //! # Examples
 //!
 //! ```

@@ -192,7 +192,8 @@ pub struct RunProcess<'a> {
 }
 
 impl RunProcess<'_> {
-    /// Bytes written to the process's standard input, which is then closed.
+    /// Bytes written to the process's standard input, which is then closed (giving
+    /// [`stdin`](Self::stdin) too is an error).
     ///
     /// # Examples
     ///
@@ -238,6 +239,15 @@ impl<'a> IntoFuture for RunProcess<'a> {
                 check,
                 options,
             } = self;
+            if input.is_some() && options.stdin.is_some() {
+                return Err(Error::new(
+                    ErrorKind::Io(std::io::ErrorKind::InvalidInput),
+                    format!(
+                        "`{command}`: `input` and `stdin` were both given; `input` is written \
+                         to a pipe that replaces stdin, so give one of them"
+                    ),
+                ));
+            }
             let default_stdin = if input.is_some() {
                 Stdio::piped
             } else {

@@ -107,9 +107,18 @@ fn schedule(runnable: Runnable) {
         .name(format!("{THREAD_NAME}-{number}"))
         .spawn(run_jobs);
     if started.is_err() {
-        // No thread: the job waits for an existing one (there is one unless none could
-        // ever start, in which case nothing here could run anyway).
-        lock(&POOL.inner).threads -= 1;
+        let mut inner = lock(&POOL.inner);
+        inner.threads -= 1;
+        if inner.threads == 0 {
+            // No thread can start and none runs: run the job here rather than leave it
+            // queued forever (this blocks the caller, but nothing hangs).
+            let waiting = inner.queue.pop_front();
+            drop(inner);
+            if let Some(runnable) = waiting {
+                runnable.run();
+            }
+        }
+        // Otherwise an existing thread takes the job when it is done with its own.
     }
 }
 

@@ -59,7 +59,8 @@
 //! A program that set none of this up gets an error from `run_sync` saying so, rather
 //! than starting copies of itself that never become workers. A worker exits when its
 //! parent closes the socket: when the parent's runtime ends, when the worker has been
-//! idle for 5 minutes, or when the parent exits. The variable names the parent's pid, so
+//! idle for 5 minutes and a later call retires it (there is no timer: an idle pool is
+//! looked at when a call needs a worker), or when the parent exits. The variable names the parent's pid, so
 //! processes that a worker's function starts in turn do not mistake themselves for
 //! workers.
 //!
