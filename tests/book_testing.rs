@@ -82,3 +82,58 @@ async fn where_is_everyone() {
     .unwrap();
 }
 // ANCHOR_END: task_tree
+
+// ANCHOR: autojump
+#[anyio::test(autojump, timeout = 5)]
+async fn retries_give_up_after_a_minute() {
+    // A client that retries every 10 s and gives up after a minute, tested in
+    // milliseconds: the clock jumps to the next deadline whenever every task waits.
+    async fn flaky_request() -> anyio::Result<u32> {
+        Err(anyio::Error::new(anyio::ErrorKind::Other, "try again"))
+    }
+    let start = anyio::current_time();
+    let outcome = anyio::move_on_after(60, async {
+        loop {
+            if let Ok(value) = flaky_request().await {
+                return value;
+            }
+            anyio::sleep(10).await;
+        }
+    })
+    .await;
+    assert_eq!(outcome, None);
+    assert_eq!(anyio::current_time() - start, Duration::from_secs(60));
+}
+// ANCHOR_END: autojump
+
+// ANCHOR: mock_clock
+#[test]
+fn a_clock_moved_by_hand() {
+    use anyio::testing::MockClock;
+
+    let clock = MockClock::new(); // stands still until told
+    let runtime = anyio::Runtime::builder()
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let woke = std::sync::Mutex::new(Vec::new());
+        anyio::task_group!(|tg| {
+            for seconds in [5, 10] {
+                let woke = &woke;
+                tg.start_soon(async move {
+                    anyio::sleep(seconds).await;
+                    woke.lock().unwrap().push(seconds);
+                });
+            }
+            anyio::wait_all_tasks_blocked().await;
+            clock.jump(7); // the 5 s sleeper wakes, the 10 s one does not
+            anyio::wait_all_tasks_blocked().await;
+            assert_eq!(*woke.lock().unwrap(), [5]);
+            clock.jump(3);
+        })
+        .unwrap();
+        assert_eq!(*woke.lock().unwrap(), [5, 10]);
+    });
+}
+// ANCHOR_END: mock_clock
