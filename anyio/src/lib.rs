@@ -76,6 +76,16 @@
 //!   [`notify_closing`].
 //! - TLS ([`streams::tls`]): `TlsStream` over any byte stream, `TlsListener`, and
 //!   `connect_tcp(..).tls()`, on rustls.
+//! - Threads ([`to_thread`], [`from_thread`]): blocking code on a pool of threads behind
+//!   a limiter, calls back into async code, blocking portals for synchronous programs;
+//!   per-runtime variables ([`lowlevel::RunVar`]) and tokens ([`lowlevel::current_token`]).
+//! - Worker processes ([`to_process`]): functions run in copies of this program.
+//! - Subprocesses ([`process`]): [`run_process`], [`open_process`] (killed and reaped
+//!   when dropped or cancelled).
+//! - Files ([`fs`]): [`open_file`], [`AsyncFile`], [`Path`] (pathlib), temporary files
+//!   and directories; signals: [`open_signal_receiver`].
+//! - Testing ([`testing`]): a [`MockClock`](testing::MockClock) for virtual time, and
+//!   [`task_tree`](testing::task_tree).
 //! - Errors: [`Error`], [`ErrorKind`], [`Result`].
 //!
 //! ## Other executors, and the `tokio` feature
