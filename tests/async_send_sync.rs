@@ -54,6 +54,7 @@ assert_value!(Sleep: Send & Sync & Unpin);
 
 // Testing.
 assert_value!(anyio::testing::TaskTree: Send & Sync & Unpin);
+assert_value!(anyio::testing::MockClock: Send & Sync & Unpin);
 
 // Processes.
 assert_value!(anyio::Process: Send & Sync & Unpin);

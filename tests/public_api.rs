@@ -50,7 +50,7 @@ use anyio::streams::object_bytes::{
 };
 use anyio::streams::stapled::{StapledByteStream, StapledObjectStream};
 use anyio::streams::text::{TextReceiveStream, TextSendStream, TextStream};
-use anyio::testing::{TaskTree, task_tree};
+use anyio::testing::{MockClock, TaskTree, task_tree};
 use anyio::to_process::{
     RunSync as ProcessRunSync, current_default_process_limiter, init, run_sync,
 };
@@ -113,6 +113,15 @@ fn method_names_are_stable() {
         ErrorKind::NoEventLoop,
         ErrorKind::RunFinished,
         ErrorKind::BrokenWorkerProcess,
+    );
+    let _ = (
+        MockClock::new,
+        MockClock::now,
+        |clock: &MockClock| clock.jump(1.0),
+        MockClock::set_rate,
+        |clock: MockClock| clock.autojump_threshold(0),
+        anyio::Builder::clock,
+        anyio::Builder::seed,
     );
     let _ = (
         BlockingPortal::stop,

@@ -24,7 +24,7 @@ impl Kind {
     fn allowed_options(self) -> &'static [&'static str] {
         match self {
             Kind::Main => &["worker_threads"],
-            Kind::Test => &["worker_threads", "timeout", "autojump"],
+            Kind::Test => &["worker_threads", "timeout", "autojump", "seed", "seeds"],
         }
     }
 }
@@ -123,6 +123,21 @@ fn generate(kind: Kind, function: ItemFn, options: options::Options) -> TokenStr
         }
         None => quote! { ::anyio::Runtime::builder() },
     };
+    // Seeds: one thread, a virtual clock (autojump unless given), the seed's order.
+    let seeded = options.seed.is_some() || options.seeds.is_some();
+    let options = if seeded && options.autojump.is_none() {
+        options::Options {
+            autojump: Some((0.0, proc_macro2::Span::call_site())),
+            ..options
+        }
+    } else {
+        options
+    };
+    let builder = if seeded {
+        quote! { #builder.worker_threads(0).seed(__anyio_seed) }
+    } else {
+        builder
+    };
     // `autojump`: a mock clock that jumps to the next deadline when every task blocks.
     let builder = match options.autojump {
         Some((threshold, span)) => quote_spanned! {span=>
@@ -193,18 +208,40 @@ fn generate(kind: Kind, function: ItemFn, options: options::Options) -> TokenStr
         }
         _ => quote! {},
     };
+    let run = quote! {
+        let __anyio_body = #body;
+        let __anyio_runtime = #builder
+            .build()
+            .unwrap_or_else(|error| ::core::panic!("anyio could not start its runtime: {error}"));
+        #watchdog
+        let __anyio_output: #output = __anyio_runtime.block_on(__anyio_body);
+        __anyio_output
+    };
+    let seeds = match (options.seed, options.seeds) {
+        (Some((options::Seed::Fixed(seed), _)), _) => Some(quote! { [#seed] }),
+        (Some((options::Seed::Random, _)), _) => {
+            Some(quote! { [::anyio::__private::random_seed()] })
+        }
+        (None, Some((count, _))) => Some(quote! { 0..#count }),
+        (None, None) => None,
+    };
+    let run = match seeds {
+        Some(seeds) => {
+            let name = sig.ident.to_string();
+            quote! {
+                ::anyio::__private::run_with_seeds(#seeds, #name, |__anyio_seed: u64| -> #output {
+                    #run
+                })
+            }
+        }
+        None => run,
+    };
     quote! {
         #test_attr
         #(#attrs)*
         #vis #sig {
             #enter
-            let __anyio_body = #body;
-            let __anyio_runtime = #builder
-                .build()
-                .unwrap_or_else(|error| ::core::panic!("anyio could not start its runtime: {error}"));
-            #watchdog
-            let __anyio_output: #output = __anyio_runtime.block_on(__anyio_body);
-            __anyio_output
+            #run
         }
     }
 }

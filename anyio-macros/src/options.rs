@@ -14,6 +14,17 @@ pub(crate) struct Options {
     pub(crate) timeout: Option<(f64, Span)>,
     /// `autojump` (threshold 0) or `autojump = seconds`: a mock clock that jumps.
     pub(crate) autojump: Option<(f64, Span)>,
+    /// `seed = N` or `seed = random`.
+    pub(crate) seed: Option<(Seed, Span)>,
+    /// `seeds = K`: seeds 0 to K-1 in turn.
+    pub(crate) seeds: Option<(u64, Span)>,
+}
+
+/// The seed of `seed = ...`.
+#[derive(Clone, Copy)]
+pub(crate) enum Seed {
+    Fixed(u64),
+    Random,
 }
 
 /// Parses `name = value, ...`; `allowed` lists the option names valid for this macro.
@@ -124,8 +135,45 @@ pub(crate) fn parse(args: TokenStream, macro_name: &str, allowed: &[&str]) -> sy
                 })?;
                 options.autojump = Some((threshold, span));
             }
+            "seed" => {
+                if options.seed.is_some() {
+                    return Err(duplicate(&pair, &name));
+                }
+                let seed = match &pair.value {
+                    Expr::Path(path) if path.path.is_ident("random") => Some(Seed::Random),
+                    Expr::Lit(ExprLit {
+                        lit: Lit::Int(int), ..
+                    }) => int.base10_parse::<u64>().ok().map(Seed::Fixed),
+                    _ => None,
+                };
+                let seed = seed.ok_or_else(|| {
+                    syn::Error::new(
+                        span,
+                        "`seed` takes a whole number, e.g. `seed = 42`, or `seed = random`",
+                    )
+                })?;
+                options.seed = Some((seed, span));
+            }
+            "seeds" => {
+                if options.seeds.is_some() {
+                    return Err(duplicate(&pair, &name));
+                }
+                let count = integer(&pair.value).filter(|&n| n > 0).ok_or_else(|| {
+                    syn::Error::new(
+                        span,
+                        "`seeds` takes how many seeds to run the test under, e.g. `seeds = 100`",
+                    )
+                })?;
+                options.seeds = Some((count as u64, span));
+            }
             _ => unreachable!("checked against `allowed` above"),
         }
+    }
+    if let (Some(_), Some((_, span))) = (options.seed, options.seeds) {
+        return Err(syn::Error::new(
+            span,
+            "give `seed` (one schedule) or `seeds` (several), not both",
+        ));
     }
     Ok(options)
 }

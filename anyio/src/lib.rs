@@ -175,6 +175,6 @@ pub use macros::{fail_after, main, move_on_after, task_group, test};
 /// What the macros expand to; not part of the API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::testing::{Watchdog, real_time_limit};
+    pub use crate::testing::{Watchdog, random_seed, real_time_limit, run_with_seeds};
     pub use crate::to_process::worker_mode::{enter_main, enter_test};
 }

@@ -27,6 +27,19 @@
 //! Under `#[anyio::test(autojump, timeout = s)]` the timeout counts real time (virtual
 //! time may pass in jumps), and so does the watchdog.
 //!
+//! # Seeded schedules
+//!
+//! `#[anyio::test(seed = N)]` runs the test on one thread with a mock clock that
+//! autojumps, and polls the ready children of every task group in an order drawn from
+//! the seed (see [`Builder::seed`](crate::Builder::seed)): the same seed gives the same
+//! interleaving, and on failure the message says "re-run with seed = N".
+//! `seed = random` draws a new seed each run (printed on failure); `seeds = K` runs the
+//! body under seeds 0 to K-1 in turn, a small explorer of schedules.
+//!
+//! Deterministic: the order of group children, the clock, and so everything that
+//! depends only on them. Not deterministic: I/O readiness (the operating system's),
+//! threads (`to_thread`, `to_process`), and wakes from other threads.
+//!
 //! # The watchdog
 //!
 //! `#[anyio::test(timeout = s)]` runs the test's body under `fail_after(s)`, and also
@@ -213,6 +226,47 @@ pub async fn real_time_limit<F: std::future::Future>(seconds: f64, body: F) -> O
         None
     };
     futures_lite::future::or(async move { Some(body.await) }, expired).await
+}
+
+/// Runs `run_one` once per seed, stopping at the first failure (a panic, or an output
+/// that is a failure), which it reports with the seed that reproduces it: the body of
+/// `#[anyio::test(seed = ..)]` and `#[anyio::test(seeds = ..)]`.
+#[doc(hidden)]
+pub fn run_with_seeds<T: crate::TaskOutput>(
+    seeds: impl IntoIterator<Item = u64>,
+    test: &str,
+    mut run_one: impl FnMut(u64) -> T,
+) -> T {
+    let mut last = None;
+    for seed in seeds {
+        let report = || {
+            eprintln!(
+                "test `{test}` failed with seed = {seed}: re-run with seed = {seed} \
+                 (`#[anyio::test(seed = {seed})]`) to replay its schedule"
+            );
+        };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_one(seed))) {
+            Ok(output) if output.is_failure() => {
+                report();
+                return output;
+            }
+            Ok(output) => last = Some(output),
+            Err(panic) => {
+                report();
+                std::panic::resume_unwind(panic);
+            }
+        }
+    }
+    last.expect("`seeds` gives at least one seed")
+}
+
+/// A seed for `seed = random`: different in each run (time and process id).
+#[doc(hidden)]
+pub fn random_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ (u64::from(std::process::id()) << 32)
 }
 
 /// Ends the test process when a test outlives its timeout plus a grace period.

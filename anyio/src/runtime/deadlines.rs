@@ -126,6 +126,11 @@ impl DeadlineQueue {
         }
     }
 
+    /// The earliest deadline or sleeper registered.
+    pub(crate) fn earliest(&self) -> Option<Instant> {
+        self.lock().earliest()
+    }
+
     /// The clock moved or changed its rate: what is due at `now` fires at once, on the
     /// calling thread (so that a test's `jump` has woken the sleepers it made due before
     /// it returns), and the timer thread looks again.
@@ -145,7 +150,9 @@ impl DeadlineQueue {
     }
 
     /// The timer thread's loop, until `stop`.
-    pub(crate) fn run(&self, clock: &Clock, registry: &Registry) {
+    /// `jumps_here`: whether this thread autojumps; a seeded runtime's loop does it
+    /// itself, on the thread that runs the tasks, so that the order stays the seed's.
+    pub(crate) fn run(&self, clock: &Clock, registry: &Registry, jumps_here: bool) {
         let mut due = Vec::new();
         let mut woken = Vec::new();
         // Autojump's view of the tasks: the activity count last seen, and for how many
@@ -173,7 +180,7 @@ impl DeadlineQueue {
                     Clock::System => Some(at - now),
                     Clock::Mock(mock) => {
                         let until_due = mock.real_time_until(at);
-                        match mock.autojump() {
+                        match mock.autojump().filter(|_| jumps_here) {
                             None => until_due,
                             Some(threshold) => {
                                 if autojump_ready(registry, &mut quiet) {

@@ -166,6 +166,10 @@ impl<F: Future> Future for MainLoop<'_, F> {
                 *this.tick = None;
                 continue;
             }
+            // A seeded runtime moves its mock clock here, when nothing is left to run.
+            if crate::runtime::seed::jump_when_idle() {
+                continue;
+            }
             // SeqCst pairs with `MainWake::wake_by_ref`: either this sees `woken`, or the
             // waker sees `sleeping` and wakes `block_on`.
             wake.sleeping.store(true, Ordering::SeqCst);

@@ -9,6 +9,7 @@ pub(crate) mod deadlines;
 mod main_loop;
 mod registry;
 pub(crate) mod run_vars;
+pub(crate) mod seed;
 pub(crate) mod thread_pool;
 
 use std::future::Future;
@@ -41,6 +42,8 @@ pub(crate) struct RuntimeShared {
     pub(crate) run_vars: run_vars::RunVarValues,
     /// The clock that `current_time`, sleeps and deadlines read.
     pub(crate) clock: clock::Clock,
+    /// A seeded runtime's order of polling (see `Builder::seed`).
+    pub(crate) seeded: Option<seed::SeededOrder>,
     /// The `to_process` worker pool, made by the first call; shut down (its idle workers
     /// closed and waited for) when the `Runtime` is dropped. (Runtime-local storage until
     /// `lowlevel::RunVar` can hold it.)
@@ -179,6 +182,7 @@ pub struct Builder {
     thread_name: String,
     hooks: ThreadHooks,
     clock: Option<clock::MockClock>,
+    seed: Option<u64>,
 }
 
 impl Builder {
@@ -301,6 +305,41 @@ impl Builder {
         self
     }
 
+    /// Makes the runtime's schedule reproducible: the ready children of every task group
+    /// are polled in an order drawn from `seed`, and a mock clock's autojump (if any)
+    /// happens on the thread that runs the tasks, when nothing is left to run. With
+    /// `worker_threads(0)` and a mock clock, as `#[anyio::test(seed = N)]` sets up, the
+    /// same seed then gives the same interleaving, and other seeds other ones.
+    ///
+    /// Not covered: I/O readiness and threads (`to_thread`, `to_process`) run at their
+    /// own speed, and tasks spawned onto worker threads run wherever they land.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Mutex;
+    ///
+    /// fn order_with(seed: u64) -> Vec<u32> {
+    ///     let runtime = anyio::Runtime::builder().worker_threads(0).seed(seed).build().unwrap();
+    ///     let order = Mutex::new(Vec::new());
+    ///     runtime.block_on(async {
+    ///         anyio::task_group!(|tg| {
+    ///             for id in 0..8 {
+    ///                 let order = &order;
+    ///                 tg.start_soon(async move { order.lock().unwrap().push(id) });
+    ///             }
+    ///         })
+    ///         .unwrap();
+    ///     });
+    ///     order.into_inner().unwrap()
+    /// }
+    /// assert_eq!(order_with(7), order_with(7)); // a seed replays
+    /// ```
+    pub fn seed(mut self, seed: u64) -> Builder {
+        self.seed = Some(seed);
+        self
+    }
+
     /// Starts the worker threads.
     ///
     /// # Errors
@@ -330,6 +369,7 @@ impl Builder {
                 Some(mock) => clock::Clock::Mock(mock.clone()),
                 None => clock::Clock::System,
             },
+            seeded: self.seed.map(seed::SeededOrder::new),
             process_pool: std::sync::OnceLock::new(),
         });
         let (stop, stopped) = async_channel::bounded::<()>(1);
@@ -356,7 +396,13 @@ impl Builder {
         let timer = shared.clone();
         let timer_thread = std::thread::Builder::new()
             .name(format!("{}-timer", self.thread_name))
-            .spawn(move || timer.deadlines.run(&timer.clock, &timer.registry))
+            .spawn(move || {
+                // A seeded runtime without workers jumps in its loop instead.
+                let jumps_here = timer.seeded.is_none() || threads > 0;
+                timer
+                    .deadlines
+                    .run(&timer.clock, &timer.registry, jumps_here)
+            })
             .map_err(Error::from)?;
         runtime.workers.push(timer_thread);
         for index in 0..threads {
@@ -419,6 +465,7 @@ impl Runtime {
             thread_name: "anyio-worker".to_owned(),
             hooks: ThreadHooks::default(),
             clock: None,
+            seed: None,
         }
     }
 

@@ -436,6 +436,8 @@ pub(crate) fn poll_children<'env>(
             shared.sweep_spawned(spawned_live);
             ready.append(&mut shared.ready);
         }
+        // A seeded runtime polls the ready children in the seed's order.
+        crate::runtime::seed::shuffle_ready(ready);
         failures.absorb(&mut shared.reported);
     }
 
