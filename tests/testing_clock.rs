@@ -289,3 +289,21 @@ async fn the_test_attribute_takes_a_threshold() {
     anyio::sleep(86_400).await; // a day
     assert_eq!(anyio::current_time() - start, Duration::from_secs(86_400));
 }
+
+#[test]
+fn a_sleep_already_due_after_a_jump_ends_at_once() {
+    // Virtual time runs ahead of real time after a jump: a due sleep must not wait for
+    // the real clock to catch up.
+    let clock = MockClock::new();
+    runtime_with(&clock).block_on(async {
+        clock.jump(3600);
+        let now = anyio::current_time();
+        let done = anyio::__private::real_time_limit(5.0, async {
+            anyio::sleep(0).await;
+            anyio::sleep_until(now).await;
+            anyio::sleep_until(now - Duration::from_secs(10)).await;
+        })
+        .await;
+        assert!(done.is_some(), "a due sleep waited for real time");
+    });
+}

@@ -153,28 +153,30 @@ impl std::fmt::Debug for Sleep {
 }
 
 impl Sleep {
-    /// With a mock clock: waits in the runtime's deadline queue, which the clock drives.
-    /// `None` when the runtime's clock is the system's (async-io's timers then), or when
-    /// the deadline has come.
+    /// With a mock clock: waits in the runtime's deadline queue, which the clock drives,
+    /// and never on async-io's timers (a virtual deadline is no real instant). `None`
+    /// when the runtime's clock is the system's.
     fn poll_mock_clock(&mut self, deadline: Instant, cx: &mut Context<'_>) -> Option<Poll<()>> {
         if let Some((runtime, key)) = &self.queued {
-            if runtime.clock.now() >= deadline {
-                runtime.deadlines().remove_sleeper(*key);
-                self.queued = None;
-                return None;
-            }
-            if runtime.deadlines().update_sleeper(*key, cx.waker()) {
+            if runtime.clock.now() < deadline
+                && runtime.deadlines().update_sleeper(*key, cx.waker())
+            {
                 return Some(Poll::Pending);
             }
+            // Due (or woken by the queue, which removed the registration).
+            runtime.deadlines().remove_sleeper(*key);
             self.queued = None;
-            return None;
+            return Some(Poll::Ready(()));
         }
         if self.timer.is_some() {
             return None;
         }
         let runtime = crate::runtime::clock::mock_runtime()?;
         if runtime.clock.now() >= deadline {
-            return None;
+            // Already past on the first poll: still a scheduling point.
+            self.yielded = true;
+            cx.waker().wake_by_ref();
+            return Some(Poll::Pending);
         }
         let key = runtime.deadlines().insert_sleeper(deadline, cx.waker());
         self.queued = Some((runtime, key));
@@ -205,12 +207,8 @@ impl Future for Sleep {
         if this.yielded {
             return Poll::Ready(());
         }
-        if let Some(pending) = this.poll_mock_clock(deadline, cx) {
-            return pending;
-        }
-        if this.queued.is_none() && this.timer.is_none() && this.waited {
-            // Woken by the mock clock's queue (the registration is gone).
-            return Poll::Ready(());
+        if let Some(poll) = this.poll_mock_clock(deadline, cx) {
+            return poll;
         }
         let timer = this.timer.get_or_insert_with(|| Timer::at(deadline));
         if Pin::new(timer).poll(cx).is_pending() {
