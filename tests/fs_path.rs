@@ -923,3 +923,33 @@ fn walk_lists_symlinks_as_files_and_reports_errors_as_items() {
         assert!(walk.next().await.is_none());
     });
 }
+
+#[test]
+fn touch_updates_a_directory_and_a_read_only_file() {
+    anyio::run(anyio::fail_after(30, async {
+        let dir = anyio::TemporaryDirectory::new().await.unwrap();
+        let sub = dir.path() / "sub";
+        sub.mkdir().await.unwrap();
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        let times = std::fs::FileTimes::new()
+            .set_modified(old)
+            .set_accessed(old);
+        std::fs::File::open(sub.as_std())
+            .unwrap()
+            .set_times(times)
+            .unwrap();
+        sub.touch().await.unwrap(); // a directory cannot be opened for writing
+        assert!(sub.stat().await.unwrap().modified().unwrap() > old);
+
+        let file = dir.path() / "read-only";
+        file.write_text("x").await.unwrap();
+        file.chmod(0o444).await.unwrap();
+        file.touch().await.unwrap();
+        assert_eq!(
+            file.read_text().await.unwrap(),
+            "x",
+            "touch leaves the contents"
+        );
+    }))
+    .unwrap();
+}

@@ -206,6 +206,10 @@ where
     // checked in `call`, fingerprint just above). And `F: Copy`, so making one more value
     // of it is what copying the parent's would do: no destructor is skipped, and a Copy
     // type cannot rely on being unique. This is the parent's value, moved across.
+    // The limit of this argument: a closure that captures a zero-sized value whose
+    // existence proves something about the parent process (an "initialised" marker)
+    // gets a copy here, where that proof does not hold. `run_sync`'s documentation
+    // allows function items and closures that capture nothing at all, for this reason.
     let func: F = unsafe { std::mem::zeroed() };
     run(func, input)
 }

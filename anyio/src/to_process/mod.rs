@@ -77,7 +77,8 @@
 //! undefined behaviour.
 //!
 //! Hence the limits: `func` must be a function item, a fn pointer or a closure that
-//! captures nothing, defined in the executable (not in a shared library); its argument
+//! captures nothing at all (not even a zero-sized value: a marker that proves something
+//! in this process would prove nothing in the worker), defined in the executable (not in a shared library); its argument
 //! and result are serde types that own their data (they are encoded with postcard). A
 //! function item's errors name it by its path (`my_crate::crunch`); a fn pointer's only
 //! by its type.
