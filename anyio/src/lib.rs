@@ -2,7 +2,7 @@
 //!
 //! A Rust port of Python's [AnyIO](https://anyio.readthedocs.io): task groups whose
 //! children never outlive them, cancel scopes with deadlines and shields, and errors that
-//! are never lost, on a runtime built from the smol ecosystem (async-executor, async-io).
+//! are never lost, on a runtime built from the smol ecosystem (async-task, async-io).
 //!
 //! ```
 //! use std::sync::Mutex;

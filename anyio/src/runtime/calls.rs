@@ -225,7 +225,7 @@ pub(crate) fn spawn_call<T: Send + 'static>(
     }
     let weak: Weak<CallSlot<T>> = Arc::downgrade(slot);
     calls.register(weak);
-    runtime.spawn(CallTask::new(call)).detach();
+    runtime.spawn(CallTask::new(call));
     // Dropped meanwhile: `finish` ran before the registration, or after it; either way
     // the slot has an outcome or will get one from the task being dropped.
     if calls.finished() {
@@ -243,7 +243,7 @@ pub(crate) fn spawn_orphan_call(
     runtime: &Arc<RuntimeShared>,
     call: Pin<Box<dyn Future<Output = ()> + Send>>,
 ) {
-    runtime.spawn(CallTask::new(call)).detach();
+    runtime.spawn(CallTask::new(call));
 }
 
 pin_project_lite::pin_project! {

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 
-use async_executor::Executor;
+use crate::runtime::executor::{Executor, Ticker};
 use atomic_waker::AtomicWaker;
 
 /// How many executor tasks run between two polls of a woken main future.
@@ -62,7 +62,7 @@ const ROUNDS_PER_REACTOR_POLL: usize = 16;
 
 /// Runs `future` to completion on this thread, serving `executor`'s tasks meanwhile.
 /// `alone`: the runtime has no worker threads, so this thread runs every task.
-pub(crate) fn run<F: Future>(executor: &Executor<'static>, future: F, alone: bool) -> F::Output {
+pub(crate) fn run<F: Future>(executor: &Executor, future: F, alone: bool) -> F::Output {
     if alone {
         run_alone(executor, future)
     } else {
@@ -75,21 +75,21 @@ pub(crate) fn run<F: Future>(executor: &Executor<'static>, future: F, alone: boo
 /// own thread stays asleep (entering and leaving `block_on` at every idle moment wakes
 /// that thread, which then takes the reactor and hands each event over to this one: two
 /// context switches per event).
-fn run_alone<F: Future>(executor: &Executor<'static>, future: F) -> F::Output {
+fn run_alone<F: Future>(executor: &Executor, future: F) -> F::Output {
     let (wake, waker) = main_wake();
     async_io::block_on(MainLoop {
         executor,
         future,
         wake,
         waker,
-        tick: None,
+        ticker: executor.ticker(),
     })
 }
 
 /// `run` for a runtime with worker threads: the loop sleeps in a `block_on` of its own
 /// each time it is idle, so that the workers (or async-io's thread) may drive the reactor
 /// meanwhile and the tasks that I/O wakes spread over every thread.
-fn run_with_workers<F: Future>(executor: &Executor<'static>, future: F) -> F::Output {
+fn run_with_workers<F: Future>(executor: &Executor, future: F) -> F::Output {
     let mut future = std::pin::pin!(future);
     let (wake, waker) = main_wake();
     let mut cx = Context::from_waker(&waker);
@@ -110,7 +110,7 @@ fn run_with_workers<F: Future>(executor: &Executor<'static>, future: F) -> F::Ou
         // reactor is driven meanwhile).
         async_io::block_on(futures_lite::future::or(
             MainWoken { wake: &wake },
-            executor.tick(),
+            executor.ticker(),
         ));
         // Busy again: later wakes need not unpark that finished wait.
         wake.sleeping.store(false, Ordering::SeqCst);
@@ -122,7 +122,7 @@ pin_project_lite::pin_project! {
     /// The loop as one future: polled by `block_on` only when it returned `Pending`
     /// because it was idle (or after a budget of busy rounds, to let the reactor in).
     struct MainLoop<'a, F> {
-        executor: &'a Executor<'static>,
+        executor: &'a Executor,
         #[pin]
         future: F,
         wake: Arc<MainWake>,
@@ -130,7 +130,7 @@ pin_project_lite::pin_project! {
         waker: Waker,
         // Waits for a task to be scheduled while the loop is idle (kept across polls,
         // so that the executor knows this thread as a sleeper to notify).
-        tick: Option<Pin<Box<dyn Future<Output = ()> + 'a>>>,
+        ticker: Ticker<'a>,
     }
 }
 
@@ -159,11 +159,8 @@ impl<F: Future> Future for MainLoop<'_, F> {
             }
             // Nothing to do: wait (in `block_on`, which drives the reactor) for a wake of
             // the main future or a task to run.
-            let executor = *this.executor;
-            let tick = this.tick.get_or_insert_with(|| Box::pin(executor.tick()));
-            if tick.as_mut().poll(cx).is_ready() {
+            if this.ticker.poll_tick(cx).is_ready() {
                 // It ran a task that was scheduled meanwhile.
-                *this.tick = None;
                 continue;
             }
             // A seeded runtime moves its mock clock here, when nothing is left to run.

@@ -1,4 +1,4 @@
-//! The runtime: an async-executor served by worker threads, and the async-io reactor.
+//! The runtime: an executor of our own served by worker threads, and the async-io reactor.
 //!
 //! This is the only module that touches the executor and the reactor directly.
 
@@ -6,6 +6,7 @@ pub(crate) mod calls;
 pub(crate) mod clock;
 mod current;
 pub(crate) mod deadlines;
+pub(crate) mod executor;
 mod main_loop;
 mod registry;
 pub(crate) mod run_vars;
@@ -19,19 +20,18 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 
-use async_executor::{Executor, Task};
-
 pub(crate) use current::{current_runtime, in_runtime, with_current_runtime};
 
 use crate::base::context;
 use crate::base::task::{MainTaskIdentity, TaskIdentity, next_task_id};
 use crate::error::{Error, Result};
 use crate::runtime::deadlines::DeadlineQueue;
+use crate::runtime::executor::Executor;
 pub(crate) use crate::runtime::registry::Registry;
 
 /// The state of one runtime, shared by its threads and its tasks.
 pub(crate) struct RuntimeShared {
-    executor: Executor<'static>,
+    pub(crate) executor: Arc<Executor>,
     /// The runtime's tasks, for introspection and `wait_all_tasks_blocked`.
     pub(crate) registry: Registry,
     /// Scopes waiting for their deadline, served by the timer thread.
@@ -61,12 +61,9 @@ impl RuntimeShared {
             .get_or_init(|| Arc::new(crate::to_process::Pool::new()))
     }
 
-    /// Spawns a `'static` future onto the worker threads.
-    pub(crate) fn spawn<T: Send + 'static>(
-        &self,
-        future: impl Future<Output = T> + Send + 'static,
-    ) -> Task<T> {
-        self.executor.spawn(future)
+    /// Spawns a `'static` future onto the worker threads, detached.
+    pub(crate) fn spawn(&self, future: impl Future<Output = ()> + Send + 'static) {
+        self.executor.spawn(future);
     }
 }
 
@@ -360,7 +357,7 @@ impl Builder {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
         });
         let shared = Arc::new(RuntimeShared {
-            executor: Executor::new(),
+            executor: Arc::default(),
             registry: Registry::default(),
             deadlines: DeadlineQueue::default(),
             calls: calls::Calls::default(),
@@ -540,8 +537,10 @@ impl Drop for Runtime {
         for worker in self.workers.drain(..) {
             let _ = worker.join();
         }
-        // No thread runs the executor any more: calls still waiting for it fail.
+        // No thread runs the executor any more: calls still waiting for it fail, and
+        // the jobs still queued are dropped.
         self.shared.calls.finish();
+        self.shared.executor.close();
         self.shared.run_vars.clear();
         if let Some(pool) = self.shared.process_pool.get() {
             pool.shutdown();

@@ -583,7 +583,7 @@ impl<'env> TaskGroup<'env> {
         let refused = crate::runtime::with_current_runtime(move |runtime| {
             let listed = lock(&shared.children).insert_spawned_if_open(&node, shared);
             if listed {
-                runtime.spawn(SpawnedTask::new(future, node)).detach();
+                runtime.spawn(SpawnedTask::new(future, node));
                 None
             } else {
                 Some((runtime.clone(), future, node))
@@ -602,7 +602,7 @@ impl<'env> TaskGroup<'env> {
         // The group is not running yet, or no more.
         let launch = move |children: &mut SharedChildren, group: &GroupShared| {
             children.insert_spawned(node.clone(), group);
-            runtime.spawn(SpawnedTask::new(future, node)).detach();
+            runtime.spawn(SpawnedTask::new(future, node));
         };
         let mut local = self.lock_local();
         match local.status {

@@ -1,0 +1,265 @@
+//! The runtime's executor: one queue of runnable jobs, served by the worker threads and by
+//! the `block_on` thread between polls of the main task.
+//!
+//! A job is either a root task (an async-task `Runnable`: calls from other threads) or a
+//! spawned group child (a `ChildTask`, whose allocation holds its identity and its future
+//! together: see `os::raw_task`). Every task here is detached: a root task reports its
+//! outcome through its own slot, a child through its group.
+//!
+//! Idle threads wait as *sleepers*: each registers a waker and is woken by the next push.
+//! The push and the sleeper's registration are ordered by SeqCst fences on both sides
+//! (push, fence, read the sleeper count / count, fence, look at the queue again), so a
+//! job is never left in the queue while every thread sleeps.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+use std::task::{Context, Poll, Waker};
+
+use concurrent_queue::ConcurrentQueue;
+
+use crate::base::lock::lock;
+
+/// Something the executor runs once when it is popped.
+pub(crate) enum Job {
+    Root(async_task::Runnable),
+}
+
+impl Job {
+    fn run(self) {
+        match self {
+            Job::Root(runnable) => {
+                runnable.run();
+            }
+        }
+    }
+}
+
+/// How many jobs a worker runs between two looks at its own future (its stop signal).
+const JOBS_PER_ROUND: usize = 128;
+
+/// The queue of runnable jobs and the threads sleeping until there is one.
+pub(crate) struct Executor {
+    queue: ConcurrentQueue<Job>,
+    sleepers: Mutex<Sleepers>,
+    /// How many sleepers wait un-notified (`sleepers.waiting.len()`), readable without the
+    /// lock: a push with nobody asleep costs a fence and this load.
+    waiting: AtomicUsize,
+    /// Set once the runtime is dropped: jobs pushed later are dropped at once.
+    closed: AtomicBool,
+}
+
+#[derive(Default)]
+struct Sleepers {
+    /// Sleepers not yet notified, with their ids.
+    waiting: Vec<(usize, Waker)>,
+    next_id: usize,
+}
+
+impl Default for Executor {
+    fn default() -> Self {
+        Executor {
+            queue: ConcurrentQueue::unbounded(),
+            sleepers: Mutex::new(Sleepers::default()),
+            waiting: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Executor {
+    /// Queues `job` and wakes a sleeping thread if there is one.
+    pub(crate) fn push(&self, job: Job) {
+        if self.closed.load(Ordering::Acquire) {
+            drop(job);
+            return;
+        }
+        if let Err(refused) = self.queue.push(job) {
+            // Closed between the check and the push.
+            drop(refused.into_inner());
+            return;
+        }
+        // Pairs with the fence in `Ticker::poll_tick`: either this sees the sleeper
+        // counted, or the sleeper sees the job.
+        fence(Ordering::SeqCst);
+        if self.waiting.load(Ordering::Relaxed) > 0 {
+            self.notify_one();
+        }
+    }
+
+    fn notify_one(&self) {
+        let woken = {
+            let mut sleepers = lock(&self.sleepers);
+            let woken = sleepers.waiting.pop();
+            self.waiting
+                .store(sleepers.waiting.len(), Ordering::Relaxed);
+            woken
+        };
+        if let Some((_, waker)) = woken {
+            waker.wake();
+        }
+    }
+
+    /// Spawns a detached root task.
+    pub(crate) fn spawn<F>(self: &std::sync::Arc<Self>, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let executor = std::sync::Arc::downgrade(self);
+        let schedule = move |runnable| match executor.upgrade() {
+            Some(executor) => executor.push(Job::Root(runnable)),
+            // The runtime is gone: dropping the runnable drops the future.
+            None => drop(runnable),
+        };
+        let (runnable, task) = async_task::spawn(future, schedule);
+        task.detach();
+        runnable.schedule();
+    }
+
+    /// Runs one queued job, if there is one.
+    pub(crate) fn try_tick(&self) -> bool {
+        match self.queue.pop() {
+            Ok(job) => {
+                job.run();
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// A waiter for the next job, which keeps its place among the sleepers across polls.
+    pub(crate) fn ticker(&self) -> Ticker<'_> {
+        Ticker {
+            executor: self,
+            id: None,
+        }
+    }
+
+    /// Runs jobs until `future` completes (a worker thread's loop).
+    pub(crate) async fn run<T>(&self, future: impl Future<Output = T>) -> T {
+        let mut future = std::pin::pin!(future);
+        let mut ticker = self.ticker();
+        std::future::poll_fn(|cx| {
+            loop {
+                if let Poll::Ready(output) = future.as_mut().poll(cx) {
+                    return Poll::Ready(output);
+                }
+                let mut ran = 0;
+                while ran < JOBS_PER_ROUND && self.try_tick() {
+                    ran += 1;
+                }
+                if ran == JOBS_PER_ROUND {
+                    continue;
+                }
+                match ticker.poll_tick(cx) {
+                    // It ran a job pushed meanwhile: more may follow.
+                    Poll::Ready(()) => continue,
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+        })
+        .await
+    }
+
+    /// Closes the queue and drops the jobs still in it (their futures with them); jobs
+    /// scheduled later are dropped as they are pushed.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.queue.close();
+        while let Ok(job) = self.queue.pop() {
+            drop(job);
+        }
+        let sleepers = std::mem::take(&mut lock(&self.sleepers).waiting);
+        for (_, waker) in sleepers {
+            waker.wake();
+        }
+    }
+}
+
+impl Drop for Executor {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// A thread's wait for the next job (see `Executor::ticker`).
+pub(crate) struct Ticker<'a> {
+    executor: &'a Executor,
+    /// The id under which this waits among the sleepers, while it does.
+    id: Option<usize>,
+}
+
+impl Ticker<'_> {
+    /// Runs one job if there is one (`Ready`), or registers `cx`'s waker to be woken by
+    /// the next push (`Pending`).
+    pub(crate) fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let executor = self.executor;
+        loop {
+            if let Ok(job) = executor.queue.pop() {
+                self.wake_up();
+                job.run();
+                return Poll::Ready(());
+            }
+            if executor.closed.load(Ordering::Acquire) {
+                self.wake_up();
+                return Poll::Pending;
+            }
+            {
+                let mut sleepers = lock(&executor.sleepers);
+                match self
+                    .id
+                    .and_then(|id| sleepers.waiting.iter_mut().find(|(i, _)| *i == id))
+                {
+                    Some((_, waker)) => {
+                        if !waker.will_wake(cx.waker()) {
+                            waker.clone_from(cx.waker());
+                        }
+                    }
+                    None => {
+                        // New, or notified already (and asleep again).
+                        let id = *self.id.get_or_insert_with(|| {
+                            sleepers.next_id += 1;
+                            sleepers.next_id
+                        });
+                        sleepers.waiting.push((id, cx.waker().clone()));
+                    }
+                }
+                executor
+                    .waiting
+                    .store(sleepers.waiting.len(), Ordering::Relaxed);
+            }
+            // Pairs with the fence in `Executor::push`.
+            fence(Ordering::SeqCst);
+            if executor.queue.is_empty() {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// Leaves the sleepers (this has a job to run, or stops waiting).
+    fn wake_up(&mut self) {
+        if let Some(id) = self.id.take() {
+            let executor = self.executor;
+            let mut sleepers = lock(&executor.sleepers);
+            sleepers.waiting.retain(|(i, _)| *i != id);
+            executor
+                .waiting
+                .store(sleepers.waiting.len(), Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for Ticker<'_> {
+    fn drop(&mut self) {
+        self.wake_up();
+    }
+}
+
+impl Future for Ticker<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.poll_tick(cx)
+    }
+}
