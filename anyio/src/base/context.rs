@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::base::coop;
 use crate::base::scope::{ScopeState, effectively_cancelled};
-use crate::base::task::{TaskIdentity, TaskInfo};
+use crate::base::task::{CurrentTask, TaskIdentity, TaskInfo};
 
 struct Context {
     /// The innermost cancel scope whose body is being polled on this thread, if any.
@@ -26,7 +26,7 @@ struct Context {
     task_id: Cell<u64>,
     /// The identity of the task being polled; moved in by its root for the poll and
     /// moved back out after it, so that reading it needs no registry.
-    task: Cell<Option<Arc<dyn TaskIdentity>>>,
+    task: Cell<Option<CurrentTask>>,
     /// Ready operations the current task may still complete before it must yield
     /// (see `coop`).
     budget: Cell<u16>,
@@ -124,12 +124,16 @@ pub(crate) fn current_task_id() -> u64 {
 
 /// The info of the task being polled on this thread, in O(1).
 pub(crate) fn current_task_info() -> Option<TaskInfo> {
-    CONTEXT.with(|cx| peek(&cx.task, |task| task.map(|task| task.info())))
+    CONTEXT.with(|cx| peek(&cx.task, |task| task.map(|task| task.identity().info())))
 }
 
 /// The name of the task being polled on this thread, in O(1).
 pub(crate) fn current_task_name() -> Option<String> {
-    CONTEXT.with(|cx| peek(&cx.task, |task| task.map(|task| task.name().to_owned())))
+    CONTEXT.with(|cx| {
+        peek(&cx.task, |task| {
+            task.map(|task| task.identity().name().to_owned())
+        })
+    })
 }
 
 /// The current scope and the budget cell, in one visit of the thread-local (the start
@@ -239,26 +243,64 @@ impl Drop for ScopeLend<'_> {
     }
 }
 
+/// A task's own slot for the value the thread context holds while the task is polled:
+/// the value moves in for the poll and back after it (no reference count changes).
+pub(crate) trait TaskSlot {
+    fn lend(&mut self) -> Option<CurrentTask>;
+    fn restore(&mut self, task: Option<CurrentTask>);
+}
+
+impl TaskSlot for Option<Arc<dyn TaskIdentity>> {
+    #[inline]
+    fn lend(&mut self) -> Option<CurrentTask> {
+        self.take().map(CurrentTask::Shared)
+    }
+
+    #[inline]
+    fn restore(&mut self, task: Option<CurrentTask>) {
+        *self = task.map(|task| match task {
+            CurrentTask::Shared(identity) => identity,
+            CurrentTask::Spawned(_) => unreachable!("a task's slot gets its own value back"),
+        });
+    }
+}
+
+impl TaskSlot for Option<crate::task::spawned::ChildTask> {
+    #[inline]
+    fn lend(&mut self) -> Option<CurrentTask> {
+        self.take().map(CurrentTask::Spawned)
+    }
+
+    #[inline]
+    fn restore(&mut self, task: Option<CurrentTask>) {
+        *self = task.map(|task| match task {
+            CurrentTask::Spawned(task) => task,
+            CurrentTask::Shared(_) => unreachable!("a task's slot gets its own value back"),
+        });
+    }
+}
+
 /// Marks the thread as polling a task (a task root or the main task) until dropped: its
 /// id and identity are current, it gets a fresh cooperative budget, and the poll counts
 /// as activity for `wait_all_tasks_blocked`.
 ///
 /// The identity moves from the root's slot into the thread-local for the poll (no
-/// reference count changes) and back on drop; meanwhile the slot holds the identity of
-/// the task this one is nested in (a group child is polled inside its host's poll).
-pub(crate) struct TaskEnter<'a> {
-    slot: &'a mut Option<Arc<dyn TaskIdentity>>,
+/// reference count changes) and back on drop; meanwhile the guard holds the value of the
+/// task this one is nested in (a group child is polled inside its host's poll).
+pub(crate) struct TaskEnter<'a, S: TaskSlot> {
+    slot: &'a mut S,
+    previous: Option<CurrentTask>,
     previous_id: u64,
     previous_budget: u16,
     /// As in `Activity` (which this inlines, to touch the thread-local once per poll).
     saved_waiter: bool,
 }
 
-impl<'a> TaskEnter<'a> {
+impl<'a, S: TaskSlot> TaskEnter<'a, S> {
     /// Enters task `id`, whose identity is in `slot`.
     #[inline]
-    pub(crate) fn new(id: u64, slot: &'a mut Option<Arc<dyn TaskIdentity>>) -> TaskEnter<'a> {
-        let identity = slot.take();
+    pub(crate) fn new(id: u64, slot: &'a mut S) -> TaskEnter<'a, S> {
+        let identity = slot.lend();
         let (previous_id, previous_budget, previous, saved_waiter) = CONTEXT.with(|cx| {
             (
                 cx.task_id.replace(id),
@@ -267,9 +309,9 @@ impl<'a> TaskEnter<'a> {
                 cx.begin_activity(),
             )
         });
-        *slot = previous;
         TaskEnter {
             slot,
+            previous,
             previous_id,
             previous_budget,
             saved_waiter,
@@ -277,26 +319,27 @@ impl<'a> TaskEnter<'a> {
     }
 }
 
-impl Drop for TaskEnter<'_> {
+impl<S: TaskSlot> Drop for TaskEnter<'_, S> {
     #[inline]
     fn drop(&mut self) {
-        let previous = self.slot.take();
+        let previous = self.previous.take();
         let identity = CONTEXT.with(|cx| {
             cx.end_activity(self.saved_waiter);
             cx.task_id.set(self.previous_id);
             cx.budget.set(self.previous_budget);
             cx.task.replace(previous)
         });
-        *self.slot = identity;
+        self.slot.restore(identity);
     }
 }
 
 /// `TaskEnter` and `ScopeLend` in one visit of the thread-local, for a task polled by the
-/// executor under a parent scope of its own (a spawned child): its identity and its
+/// executor under a parent scope of its own (a spawned child): its task reference and its
 /// parent scope move into the context for the poll and back on drop.
 pub(crate) struct SpawnedTaskEnter<'a> {
-    identity: &'a mut Option<Arc<dyn TaskIdentity>>,
+    task: &'a mut Option<crate::task::spawned::ChildTask>,
     scope: &'a mut Option<Arc<ScopeState>>,
+    previous_task: Option<CurrentTask>,
     previous_id: u64,
     previous_budget: u16,
     saved_waiter: bool,
@@ -304,32 +347,33 @@ pub(crate) struct SpawnedTaskEnter<'a> {
 }
 
 impl<'a> SpawnedTaskEnter<'a> {
-    /// Enters task `id` with its identity and parent scope; also returns whether the task
-    /// is effectively cancelled (read before the poll, for the delivery protocol).
+    /// Enters task `id` with its task reference and parent scope; also returns whether
+    /// the task is effectively cancelled (read before the poll, for the delivery
+    /// protocol).
     #[inline]
     pub(crate) fn new(
         id: u64,
-        identity: &'a mut Option<Arc<dyn TaskIdentity>>,
+        task: &'a mut Option<crate::task::spawned::ChildTask>,
         scope: &'a mut Option<Arc<ScopeState>>,
     ) -> (SpawnedTaskEnter<'a>, bool) {
         let cancelled = effectively_cancelled(scope.as_ref());
-        let (task, lent) = (identity.take(), scope.take());
+        let (current, lent) = (task.lend(), scope.take());
         let (previous_id, previous_budget, previous_task, saved_waiter, previous_scope, saved_flag) =
             CONTEXT.with(|cx| {
                 (
                     cx.task_id.replace(id),
                     cx.budget.replace(coop::BUDGET),
-                    cx.task.replace(task),
+                    cx.task.replace(current),
                     cx.begin_activity(),
                     cx.scope.replace(lent),
                     cx.pending_under_shield.replace(false),
                 )
             });
-        *identity = previous_task;
         *scope = previous_scope;
         let enter = SpawnedTaskEnter {
-            identity,
+            task,
             scope,
+            previous_task,
             previous_id,
             previous_budget,
             saved_waiter,
@@ -342,8 +386,8 @@ impl<'a> SpawnedTaskEnter<'a> {
 impl Drop for SpawnedTaskEnter<'_> {
     #[inline]
     fn drop(&mut self) {
-        let (previous_task, previous_scope) = (self.identity.take(), self.scope.take());
-        let (task, lent) = CONTEXT.with(|cx| {
+        let (previous_task, previous_scope) = (self.previous_task.take(), self.scope.take());
+        let (current, lent) = CONTEXT.with(|cx| {
             cx.end_activity(self.saved_waiter);
             cx.task_id.set(self.previous_id);
             cx.budget.set(self.previous_budget);
@@ -353,7 +397,7 @@ impl Drop for SpawnedTaskEnter<'_> {
                 cx.scope.replace(previous_scope),
             )
         });
-        *self.identity = task;
+        self.task.restore(current);
         *self.scope = lent;
     }
 }

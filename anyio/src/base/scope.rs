@@ -229,6 +229,18 @@ impl ScopeState {
     }
 
     #[inline]
+    /// This scope and the scopes around it, innermost first, each described in words.
+    pub(crate) fn describe_chain(&self) -> Vec<String> {
+        let now = Instant::now();
+        let mut scopes = vec![self.describe(now)];
+        let mut scope = self.parent();
+        while let Some(current) = scope {
+            scopes.push(current.describe(now));
+            scope = current.parent();
+        }
+        scopes
+    }
+
     pub(crate) fn parent(&self) -> Option<&Arc<ScopeState>> {
         self.parent.get().and_then(Option::as_ref)
     }

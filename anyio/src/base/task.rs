@@ -74,6 +74,23 @@ pub(crate) struct TaskDescription {
     pub(crate) scopes: Vec<String>,
 }
 
+/// The task being polled on a thread, as the thread context holds it: a shared identity
+/// (the main task, a local child, a call), or a spawned child's own task reference (its
+/// identity lives in its task's allocation).
+pub(crate) enum CurrentTask {
+    Shared(Arc<dyn TaskIdentity>),
+    Spawned(crate::task::spawned::ChildTask),
+}
+
+impl CurrentTask {
+    pub(crate) fn identity(&self) -> &dyn TaskIdentity {
+        match self {
+            CurrentTask::Shared(identity) => &**identity,
+            CurrentTask::Spawned(task) => task,
+        }
+    }
+}
+
 /// Something that holds tasks the registry should list (a task group).
 pub(crate) trait TaskSource: Send + Sync {
     /// Calls `visit` with each live task until it returns `false`.

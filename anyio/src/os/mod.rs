@@ -6,10 +6,13 @@
 //!   `std::os::unix::process::CommandExt::pre_exec`;
 //! - [`signals`]: signal handlers installed and restored with `sigaction`;
 //! - [`code`]: `to_process`'s code addresses (a function sent to a worker process as an
-//!   offset in the executable), and the socket a worker inherits.
+//!   offset in the executable), and the socket a worker inherits;
+//! - [`raw_task`]: a task in one allocation (header, metadata and future), the executor
+//!   task of a spawned group child.
 #![allow(unsafe_code)]
 
 pub(crate) mod code;
+pub(crate) mod raw_task;
 
 use std::os::fd::{BorrowedFd, RawFd};
 use std::os::unix::process::CommandExt;

@@ -13,17 +13,19 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Waker};
 
 use concurrent_queue::ConcurrentQueue;
 
 use crate::base::lock::lock;
+use crate::task::spawned::ChildTask;
 
 /// Something the executor runs once when it is popped.
 pub(crate) enum Job {
     Root(async_task::Runnable),
+    Child(ChildTask),
 }
 
 impl Job {
@@ -32,6 +34,7 @@ impl Job {
             Job::Root(runnable) => {
                 runnable.run();
             }
+            Job::Child(task) => task.run(),
         }
     }
 }
@@ -48,6 +51,17 @@ pub(crate) struct Executor {
     waiting: AtomicUsize,
     /// Set once the runtime is dropped: jobs pushed later are dropped at once.
     closed: AtomicBool,
+    /// A waker of each live root task: keeps a task that nothing can wake alive until
+    /// the runtime is dropped (a call that waits forever then fails with `RunFinished`,
+    /// rather than being dropped as soon as its last waker is), and wakes it then, so
+    /// that it is dropped.
+    roots: Mutex<Roots>,
+}
+
+#[derive(Default)]
+struct Roots {
+    wakers: Vec<Option<Waker>>,
+    free: Vec<usize>,
 }
 
 #[derive(Default)]
@@ -64,6 +78,7 @@ impl Default for Executor {
             sleepers: Mutex::new(Sleepers::default()),
             waiting: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
+            roots: Mutex::new(Roots::default()),
         }
     }
 }
@@ -101,19 +116,46 @@ impl Executor {
         }
     }
 
-    /// Spawns a detached root task.
-    pub(crate) fn spawn<F>(self: &std::sync::Arc<Self>, future: F)
+    /// Spawns a detached root task, kept alive (see `roots`) until it ends or the
+    /// runtime is dropped.
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F)
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        let executor = std::sync::Arc::downgrade(self);
+        let executor = Arc::downgrade(self);
         let schedule = move |runnable| match executor.upgrade() {
             Some(executor) => executor.push(Job::Root(runnable)),
             // The runtime is gone: dropping the runnable drops the future.
             None => drop(runnable),
         };
-        let (runnable, task) = async_task::spawn(future, schedule);
+        let key = Arc::new(AtomicUsize::new(usize::MAX));
+        let listed = RootListed {
+            executor: Arc::downgrade(self),
+            key: key.clone(),
+        };
+        let (runnable, task) = async_task::spawn(
+            async move {
+                let _listed = listed;
+                future.await;
+            },
+            schedule,
+        );
         task.detach();
+        {
+            let mut roots = lock(&self.roots);
+            let waker = Some(runnable.waker());
+            let index = match roots.free.pop() {
+                Some(index) => {
+                    roots.wakers[index] = waker;
+                    index
+                }
+                None => {
+                    roots.wakers.push(waker);
+                    roots.wakers.len() - 1
+                }
+            };
+            key.store(index, Ordering::Release);
+        }
         runnable.schedule();
     }
 
@@ -173,6 +215,36 @@ impl Executor {
         let sleepers = std::mem::take(&mut lock(&self.sleepers).waiting);
         for (_, waker) in sleepers {
             waker.wake();
+        }
+        // Each root task still alive is queued, so dropped (outside the lock: the drop
+        // unlists it).
+        let roots = std::mem::take(&mut lock(&self.roots).wakers);
+        for waker in roots.into_iter().flatten() {
+            waker.wake();
+        }
+    }
+}
+
+/// Unlists a root task from `Executor::roots` when its future ends or is dropped.
+struct RootListed {
+    executor: Weak<Executor>,
+    /// The task's index in `roots.wakers`; set right after the spawn, before the task
+    /// first runs.
+    key: Arc<AtomicUsize>,
+}
+
+impl Drop for RootListed {
+    fn drop(&mut self) {
+        let Some(executor) = self.executor.upgrade() else {
+            return;
+        };
+        let index = self.key.load(Ordering::Acquire);
+        let mut roots = lock(&executor.roots);
+        // Emptied by `close` meanwhile: nothing to unlist.
+        if let Some(slot) = roots.wakers.get_mut(index)
+            && slot.take().is_some()
+        {
+            roots.free.push(index);
         }
     }
 }

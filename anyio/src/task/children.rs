@@ -9,8 +9,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 
-use atomic_waker::AtomicWaker;
-
 use crate::base::context::TaskEnter;
 use crate::base::lock::lock;
 use crate::base::scope::CancelOrigin;
@@ -18,6 +16,7 @@ use crate::base::task::TaskIdentity;
 use crate::error::Error;
 use crate::task::group::{GroupShared, TaskGroup};
 use crate::task::output::ChildOutcome;
+use crate::task::spawned::ChildTask;
 
 /// A child's future as the group stores it.
 pub(crate) type ChildFuture<'env> = Pin<Box<dyn Future<Output = ChildOutcome> + Send + 'env>>;
@@ -32,10 +31,10 @@ pub(crate) struct SharedChildren {
     /// The live children by key, for wakers and `get_running_tasks`.
     /// Invariant: `nodes[k]` is `Some` exactly while slot `k` holds a child.
     pub(crate) nodes: Vec<Option<Arc<ChildNode>>>,
-    /// The `spawn`ed children, each until a sweep finds it `finished` (a child ends
-    /// without this lock: it only sets its flag and counts itself out of
+    /// The `spawn`ed children's tasks, each until a sweep finds it `finished` (a child
+    /// ends without this lock: it only sets its flag and counts itself out of
     /// `GroupShared::spawned_live`).
-    spawned: Vec<Arc<ChildNode>>,
+    spawned: Vec<ChildTask>,
     /// Whether a spawned child may be listed without looking at the group's status:
     /// opened by the group's first poll, closed by its last look (both under this lock).
     pub(crate) spawns_open: bool,
@@ -51,58 +50,52 @@ impl SharedChildren {
     /// Lists a spawned child and counts it in `group.spawned_live`, sweeping out ended
     /// ones first when they outnumber the live (amortized O(1) per child). The group
     /// must be running (`spawns_open`, or its status under `TaskGroup::local`).
-    pub(crate) fn insert_spawned(&mut self, node: Arc<ChildNode>, group: &GroupShared) {
+    pub(crate) fn insert_spawned(&mut self, task: ChildTask, group: &GroupShared) {
         let live = group.spawned_live.fetch_add(1, Ordering::AcqRel);
         self.sweep_spawned(live);
-        self.spawned.push(node);
-    }
-
-    /// `insert_spawned` if the list is open; false if not (the caller then looks at the
-    /// group's status).
-    pub(crate) fn insert_spawned_if_open(
-        &mut self,
-        node: &Arc<ChildNode>,
-        group: &GroupShared,
-    ) -> bool {
-        if self.spawns_open {
-            self.insert_spawned(node.clone(), group);
-        }
-        self.spawns_open
+        self.spawned.push(task);
     }
 
     /// Drops the ended spawned children when they are at least as many as the live.
     pub(crate) fn sweep_spawned(&mut self, live: usize) {
         if self.spawned.len() >= 2 * live + SPAWNED_SLACK {
             self.spawned
-                .retain(|node| !node.finished.load(Ordering::Acquire));
+                .retain(|task| !task.finished.load(Ordering::Acquire));
         }
     }
 
     /// Every live child, local or spawned (both lists may still hold ended children
     /// until a later round or sweep clears them).
-    pub(crate) fn all_nodes(&self) -> impl Iterator<Item = &Arc<ChildNode>> {
-        self.nodes
+    pub(crate) fn all_tasks(&self) -> impl Iterator<Item = &dyn TaskIdentity> {
+        let local = self
+            .nodes
             .iter()
             .flatten()
-            .chain(&self.spawned)
             .filter(|node| !node.finished.load(Ordering::Acquire))
+            .map(|node| &**node as &dyn TaskIdentity);
+        let spawned = self
+            .spawned
+            .iter()
+            .filter(|task| !task.finished.load(Ordering::Acquire))
+            .map(|task| task as &dyn TaskIdentity);
+        local.chain(spawned)
     }
 
-    /// Wakes each spawned child's executor task (which the group's own wakes do not
-    /// reach), so that it sees a change of the group's cancellation. The wakes run under
-    /// the `children` lock: they only schedule executor tasks.
+    /// Wakes each spawned child's task (which the group's own wakes do not reach), so
+    /// that it sees a change of the group's cancellation. The wakes run under the
+    /// `children` lock: they only queue executor tasks.
     fn wake_spawned(&self) {
-        for node in &self.spawned {
-            if !node.finished.load(Ordering::Acquire) {
-                node.remote.wake();
+        for task in &self.spawned {
+            if !task.finished.load(Ordering::Acquire) {
+                task.wake_by_ref();
             }
         }
     }
 }
 
-/// A child's identity and waker; shared by its waker clones, its slot (which lends it to
-/// the thread context as the task's identity around a local child's poll), a spawned
-/// child's root and executor future, and the registry.
+/// A local child's identity and waker; shared by its waker clones, its slot (which lends
+/// it to the thread context as the task's identity around the child's poll), and the
+/// registry.
 pub(crate) struct ChildNode {
     pub(crate) group: Arc<GroupShared>,
     /// The slot of the child; set before the child is first polled.
@@ -115,11 +108,8 @@ pub(crate) struct ChildNode {
     /// True while the key is in `SharedChildren::ready`.
     pub(crate) queued: AtomicBool,
     /// Set when the child ended, or its group closed; wakes after that are ignored (its
-    /// slot may be reused). A spawned child that finds it set at a poll drops its future.
+    /// slot may be reused).
     pub(crate) finished: AtomicBool,
-    /// A `spawn`ed child's executor task registers its waker here; the group wakes it
-    /// through this when the group's cancellation changes (unused by other children).
-    pub(crate) remote: AtomicWaker,
 }
 
 impl Wake for ChildNode {
@@ -170,17 +160,9 @@ impl TaskIdentity for ChildNode {
         } else {
             "waiting"
         };
-        // The group's scope and the scopes around it, innermost first.
-        let now = std::time::Instant::now();
-        let mut scopes = Vec::new();
-        let mut scope = Some(&self.group.scope);
-        while let Some(current) = scope {
-            scopes.push(current.describe(now));
-            scope = current.parent();
-        }
         crate::base::task::TaskDescription {
             state: Some(state),
-            scopes,
+            scopes: self.group.scope.describe_chain(),
         }
     }
 }
@@ -311,12 +293,12 @@ pub(crate) fn close_children<'env>(group: &TaskGroup<'env>, run: &mut RunChildre
         // Spawned children still running (the run future was dropped before the end):
         // marked under the lock their reports take, so that none reports into the
         // emptied lists; woken, so that each drops its future at its next poll.
-        for node in &children.spawned {
+        for task in &children.spawned {
             // A swap: a child that ended meanwhile has reported, and needs no wake. (A
             // load first: at a normal close every spawned child has ended.)
-            if !node.finished.load(Ordering::Acquire) && !node.finished.swap(true, Ordering::AcqRel)
+            if !task.finished.load(Ordering::Acquire) && !task.finished.swap(true, Ordering::AcqRel)
             {
-                node.remote.wake();
+                task.wake_by_ref();
             }
         }
         std::mem::take(&mut *children)
@@ -538,7 +520,7 @@ mod tests {
         let slot = std::mem::size_of::<Option<Slot<'static>>>();
         let root = std::mem::size_of::<TaskRoot<std::future::Ready<()>>>();
         let spawned =
-            std::mem::size_of::<crate::task::spawned::SpawnedTask<std::future::Ready<()>>>();
+            std::mem::size_of::<crate::task::spawned::SpawnedBody<std::future::Ready<()>>>();
         let scope = std::mem::size_of::<crate::base::scope::ScopeState>();
         println!(
             "ChildNode {node} B, slot {slot} B, empty TaskRoot {root} B, empty spawned \

@@ -10,20 +10,19 @@ use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use atomic_waker::AtomicWaker;
-
 use crate::CancelScope;
 use crate::base::context;
 use crate::base::lock::lock;
 use crate::base::scope::{CancelOrigin, ScopeState};
 use crate::base::task::{TaskIdentity, TaskSource, next_task_id};
 use crate::error::{Error, ErrorKind, Result};
+use crate::runtime::executor::Executor;
 use crate::task::children::{ChildFuture, ChildNode, Local, NewChild, SharedChildren, Status};
 use crate::task::handle::{self, TaskHandle};
 use crate::task::output::TaskOutput;
 use crate::task::root::TaskRoot;
 use crate::task::run::TaskGroupRun;
-use crate::task::spawned::SpawnedTask;
+use crate::task::spawned::{ChildMeta, ChildTask, SpawnedBody};
 use crate::task::status::TaskStatus;
 
 /// A group of concurrent tasks that all end before the group does.
@@ -124,8 +123,8 @@ impl GroupShared {
 impl TaskSource for GroupShared {
     fn visit_tasks(&self, visit: &mut dyn FnMut(&dyn TaskIdentity) -> bool) {
         let children = lock(&self.children);
-        for node in children.all_nodes() {
-            if !visit(&**node) {
+        for task in children.all_tasks() {
+            if !visit(task) {
                 break;
             }
         }
@@ -577,16 +576,24 @@ impl<'env> TaskGroup<'env> {
         F: Future + Send + 'static,
         F::Output: TaskOutput,
     {
-        let node = self.new_node(name.into(), 0);
-        // The common case under one lock: the group runs, the child is listed and starts.
         let shared = &self.shared;
-        let refused = crate::runtime::with_current_runtime(move |runtime| {
-            let listed = lock(&shared.children).insert_spawned_if_open(&node, shared);
-            if listed {
-                runtime.spawn(SpawnedTask::new(future, node));
+        let new_task = move |executor: Arc<Executor>, future: F, name: Cow<'static, str>| {
+            let meta = ChildMeta::new(shared.clone(), executor, next_task_id(), name);
+            ChildTask::new(meta, SpawnedBody::new(future, shared.scope.clone()))
+        };
+        let name = name.into();
+        // The common case under one lock: the group runs, the child is listed and starts.
+        // (A task is made only to be listed: an unlisted one would report its end.)
+        let refused = crate::runtime::with_current_runtime(|runtime| {
+            let mut children = lock(&shared.children);
+            if children.spawns_open {
+                let task = new_task(runtime.executor.clone(), future, name);
+                children.insert_spawned(task.clone(), shared);
+                drop(children);
+                task.wake();
                 None
             } else {
-                Some((runtime.clone(), future, node))
+                Some((runtime.executor.clone(), future, name))
             }
         })
         .ok_or_else(|| {
@@ -596,13 +603,16 @@ impl<'env> TaskGroup<'env> {
                  Runtime::block_on or #[anyio::main], or use start_soon instead",
             )
         })?;
-        let Some((runtime, future, node)) = refused else {
+        let Some((executor, future, name)) = refused else {
             return Ok(());
         };
         // The group is not running yet, or no more.
-        let launch = move |children: &mut SharedChildren, group: &GroupShared| {
-            children.insert_spawned(node.clone(), group);
-            runtime.spawn(SpawnedTask::new(future, node));
+        let group = self.shared.clone();
+        let launch = move |children: &mut SharedChildren, shared: &GroupShared| {
+            let meta = ChildMeta::new(group.clone(), executor, next_task_id(), name);
+            let task = ChildTask::new(meta, SpawnedBody::new(future, group.scope.clone()));
+            children.insert_spawned(task.clone(), shared);
+            task.wake();
         };
         let mut local = self.lock_local();
         match local.status {
@@ -838,7 +848,6 @@ impl<'env> TaskGroup<'env> {
             parent: AtomicU64::new(parent),
             queued: AtomicBool::new(true),
             finished: AtomicBool::new(false),
-            remote: AtomicWaker::new(),
         })
     }
 

@@ -14,7 +14,7 @@ mod info;
 mod output;
 mod root;
 mod run;
-mod spawned;
+pub(crate) mod spawned;
 mod status;
 
 pub use crate::base::task::TaskInfo;

@@ -1,148 +1,196 @@
-//! A `spawn`ed child: an executor task that reports its own end to its group.
+//! A `spawn`ed child: one executor task (`os::raw_task`) holding the child's identity
+//! and its future, which reports its own end to its group.
 //!
-//! The group keeps no slot and no handle for it, only its node in
+//! The group keeps no slot for it, only a reference to its task in
 //! `SharedChildren::spawned` (for `get_running_tasks`, and for waking it when the group's
 //! cancellation changes) and a count (`GroupShared::spawned_live`) that it waits on. The
-//! task ends without the group's lock: it marks its node `finished` and counts itself
-//! out (a failure is recorded under the lock first). It wakes the group only when that
+//! task ends without the group's lock: it marks itself `finished` and counts itself out
+//! (a failure is recorded under the lock first). It wakes the group only when that
 //! matters: its last spawned child ended, one failed, or enough ended to sweep.
 
+use std::any::Any;
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
 use crate::base::context::SpawnedTaskEnter;
 use crate::base::lock::lock;
-use crate::base::scope::{CancelOrigin, ScopeState, effectively_cancelled};
-use crate::base::task::TaskIdentity;
-use crate::task::children::ChildNode;
+use crate::base::scope::{CancelOrigin, ScopeState};
+use crate::base::task::{TaskDescription, TaskIdentity};
+use crate::os::raw_task::{RawTask, TaskBody, TaskMeta};
+use crate::runtime::executor::{Executor, Job};
 use crate::task::group::GroupShared;
 use crate::task::output::{ChildOutcome, TaskOutput};
 use crate::task::root::deliver;
 
+/// A spawned child's task: its identity (`ChildMeta`) and its future in one allocation.
+pub(crate) type ChildTask = RawTask<ChildMeta>;
+
+/// A spawned child's identity, in its task's header.
+pub(crate) struct ChildMeta {
+    pub(crate) group: Arc<GroupShared>,
+    /// Where the task is queued when it is woken from a thread of another runtime, or
+    /// of none.
+    executor: Arc<Executor>,
+    pub(crate) id: u64,
+    pub(crate) name: Cow<'static, str>,
+    /// Set when the child reported its end, or when its group closed first; a child that
+    /// finds it set at a poll drops its future without reporting.
+    pub(crate) finished: AtomicBool,
+}
+
+impl ChildMeta {
+    /// The identity of a new child of `group`, whose task is queued on `executor`.
+    pub(crate) fn new(
+        group: Arc<GroupShared>,
+        executor: Arc<Executor>,
+        id: u64,
+        name: Cow<'static, str>,
+    ) -> ChildMeta {
+        ChildMeta {
+            group,
+            executor,
+            id,
+            name,
+            finished: AtomicBool::new(false),
+        }
+    }
+}
+
+impl TaskMeta for ChildMeta {
+    fn schedule(task: ChildTask) {
+        // On a thread of the task's own runtime (the common case: the child woke itself,
+        // or a sibling woke it), that runtime's executor is reached without touching the
+        // reference count of the one in the task.
+        let mut task = Some(task);
+        crate::runtime::with_current_runtime(|runtime| {
+            let ours = task
+                .as_ref()
+                .is_some_and(|task| Arc::ptr_eq(&runtime.executor, &task.executor));
+            if ours && let Some(task) = task.take() {
+                runtime.executor.push(Job::Child(task));
+            }
+        });
+        if let Some(task) = task {
+            let executor = task.executor.clone();
+            executor.push(Job::Child(task));
+        }
+    }
+}
+
+impl TaskIdentity for ChildTask {
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn parent_id(&self) -> Option<u64> {
+        let host = self.group.host_task.load(Ordering::Acquire);
+        (host != 0).then_some(host)
+    }
+
+    fn describe(&self) -> TaskDescription {
+        let state = if self.finished.load(Ordering::Acquire) {
+            "finished"
+        } else if self.is_scheduled() {
+            "ready to run"
+        } else {
+            "waiting"
+        };
+        TaskDescription {
+            state: Some(state),
+            scopes: self.group.scope.describe_chain(),
+        }
+    }
+}
+
 pin_project! {
-    /// The executor's future of a spawned child: the child's future, run as its task in
-    /// its group's scope under the delivery protocol, and the report to the group.
+    /// What a spawned child's task runs: the child's future, in its task and its group's
+    /// scope, under the delivery protocol; then the report to the group.
     ///
-    /// Invariant: the child is counted in its group's `spawned_live` until `report`
-    /// runs, which happens exactly once: at the future's end, or at the drop of a task
-    /// that never ended (the executor dropped it). A child whose group closed first (the
-    /// group's run future was dropped) finds its node `finished`: it drops its future at
-    /// its next poll, and reports nothing.
-    pub(crate) struct SpawnedTask<F> {
+    /// Invariant: the child is counted in its group's `spawned_live` until `report` runs,
+    /// which happens exactly once (guarded by `ChildMeta::finished`): at the future's
+    /// end, or when the task is abandoned (the executor dropped it unrun). A child whose
+    /// group closed first finds `finished` set: it drops its future at its next poll, and
+    /// reports nothing.
+    pub(crate) struct SpawnedBody<F> {
         #[pin]
         future: Option<F>,
         // The group's scope, lent to the thread context during a poll (the slot then
         // holds the scope that was current).
         parent: Option<Arc<ScopeState>>,
-        node: Arc<ChildNode>,
-        // The node again, as the task identity that moves into the thread context for a
-        // poll (`None` meanwhile): a second reference, so that no downcast is needed to
-        // get the node back after each poll.
-        identity: Option<Arc<dyn TaskIdentity>>,
-        reported: bool,
-        // The executor task's waker is in `node.remote` (registered at the first
-        // `Pending`; the waker of an executor task never changes).
-        registered: bool,
-    }
-
-    impl<F> PinnedDrop for SpawnedTask<F> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            if !*this.reported {
-                report(this.node, ChildOutcome::Cancelled, *this.registered);
-            }
-        }
     }
 }
 
-impl<F> SpawnedTask<F>
-where
-    F: Future,
-    F::Output: TaskOutput,
-{
-    /// `node` must be listed and counted in its group already (`insert_spawned`).
-    pub(crate) fn new(future: F, node: Arc<ChildNode>) -> Self {
-        SpawnedTask {
+impl<F> SpawnedBody<F> {
+    /// The body of a child of the group whose scope is `scope`.
+    pub(crate) fn new(future: F, scope: Arc<ScopeState>) -> Self {
+        SpawnedBody {
             future: Some(future),
-            parent: Some(node.group.scope.clone()),
-            identity: Some(node.clone()),
-            node,
-            reported: false,
-            registered: false,
+            parent: Some(scope),
         }
     }
 }
 
-impl<F> Future for SpawnedTask<F>
+impl<F> TaskBody<ChildMeta> for SpawnedBody<F>
 where
-    F: Future,
+    F: Future + Send + 'static,
     F::Output: TaskOutput,
 {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&mut Self>, task: &mut Option<ChildTask>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
-        let node = &**this.node;
-        if node.finished.load(Ordering::Acquire) {
-            // The group is gone: the executor drops this future (and the child's) when
-            // this returns.
-            *this.reported = true;
+        let meta = task.as_ref().expect("the runner lends the task");
+        if meta.finished.load(Ordering::Acquire) {
+            // The group is gone: the future is dropped with this body.
             return Poll::Ready(());
         }
-        let (poll, started_cancelled) = {
-            let (_enter, cancelled) = SpawnedTaskEnter::new(node.id, this.identity, this.parent);
-            (deliver(this.future, cx, cancelled), cancelled)
+        let id = meta.id;
+        let poll = {
+            let (_enter, cancelled) = SpawnedTaskEnter::new(id, task, this.parent);
+            deliver(this.future, cx, cancelled)
         };
         match poll {
             Poll::Ready(outcome) => {
-                *this.reported = true;
-                report(node, outcome, *this.registered);
+                report(task.as_ref().expect("the task is back"), outcome);
                 Poll::Ready(())
             }
-            Poll::Pending => {
-                if !*this.registered {
-                    // Registered only once the task parks: a child that ends at its
-                    // first poll never pays for it. Before this, a change of the group's
-                    // cancellation woke nobody: compare with what the poll started from.
-                    node.remote.register(cx.waker());
-                    *this.registered = true;
-                    if effectively_cancelled(Some(&node.group.scope)) != started_cancelled
-                        || node.finished.load(Ordering::Acquire)
-                    {
-                        // The cancellation changed, or the group closed, before the
-                        // registration (the group's wake was lost): poll again.
-                        cx.waker().wake_by_ref();
-                    }
-                }
-                Poll::Pending
-            }
+            // A change of the group's cancellation wakes this task through the group's
+            // list (a wake during this poll makes the runner poll it again).
+            Poll::Pending => Poll::Pending,
         }
+    }
+
+    fn abandon(self: Pin<&mut Self>, meta: &ChildMeta) {
+        report(meta, ChildOutcome::Cancelled);
     }
 }
 
 /// Whenever the count of live spawned children falls to a multiple of this, the group is
 /// woken to sweep the ended ones out of its list (so a group that sleeps while its
-/// children end does not hold their nodes until it wakes).
+/// children end does not hold their tasks until it wakes).
 const SWEEP_EVERY: usize = 1024;
 
-/// Records the child's outcome and counts it out of its group (the list drops its node
+/// Records the child's outcome and counts it out of its group (the list drops its task
 /// at the next sweep); cancels the group if the child failed, and wakes it if this was
-/// its last spawned child. `registered`: the node holds the executor task's waker.
-fn report(node: &ChildNode, outcome: ChildOutcome, registered: bool) {
-    if node.finished.swap(true, Ordering::AcqRel) {
+/// its last spawned child.
+fn report(meta: &ChildMeta, outcome: ChildOutcome) {
+    if meta.finished.swap(true, Ordering::AcqRel) {
         // The group closed first: nobody waits for the report.
         return;
     }
-    if registered {
-        // Frees the executor task's memory now rather than at the sweep.
-        drop(node.remote.take());
-    }
-    let group: &GroupShared = &node.group;
+    let group: &GroupShared = &meta.group;
     let failed = match outcome {
         ChildOutcome::Done => false,
         // Recorded before the count below, which the group's last look reads first.
