@@ -59,8 +59,7 @@ impl SharedChildren {
     /// Drops the ended spawned children when they are at least as many as the live.
     pub(crate) fn sweep_spawned(&mut self, live: usize) {
         if self.spawned.len() >= 2 * live + SPAWNED_SLACK {
-            self.spawned
-                .retain(|task| !task.finished.load(Ordering::Acquire));
+            self.spawned.retain(|task| !task.is_finished());
         }
     }
 
@@ -76,7 +75,7 @@ impl SharedChildren {
         let spawned = self
             .spawned
             .iter()
-            .filter(|task| !task.finished.load(Ordering::Acquire))
+            .filter(|task| !task.is_finished())
             .map(|task| task as &dyn TaskIdentity);
         local.chain(spawned)
     }
@@ -86,7 +85,7 @@ impl SharedChildren {
     /// `children` lock: they only queue executor tasks.
     fn wake_spawned(&self) {
         for task in &self.spawned {
-            if !task.finished.load(Ordering::Acquire) {
+            if !task.is_finished() {
                 task.wake_by_ref();
             }
         }
@@ -296,8 +295,7 @@ pub(crate) fn close_children<'env>(group: &TaskGroup<'env>, run: &mut RunChildre
         for task in &children.spawned {
             // A swap: a child that ended meanwhile has reported, and needs no wake. (A
             // load first: at a normal close every spawned child has ended.)
-            if !task.finished.load(Ordering::Acquire) && !task.finished.swap(true, Ordering::AcqRel)
-            {
+            if !task.is_finished() && !task.finish() {
                 task.wake_by_ref();
             }
         }

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
@@ -37,12 +37,16 @@ pub(crate) struct ChildMeta {
     /// Where the task is queued when it is woken from a thread of another runtime, or
     /// of none.
     executor: Arc<Executor>,
-    pub(crate) id: u64,
+    /// The task id, and `FINISHED` (one word: a flag of its own would take 8 bytes with
+    /// its padding).
+    id_finished: AtomicU64,
     pub(crate) name: Cow<'static, str>,
-    /// Set when the child reported its end, or when its group closed first; a child that
-    /// finds it set at a poll drops its future without reporting.
-    pub(crate) finished: AtomicBool,
 }
+
+/// In `ChildMeta::id_finished`: set when the child reported its end, or when its group
+/// closed first; a child that finds it set at a poll drops its future without reporting.
+/// (Task ids count up from 1 and never reach it.)
+const FINISHED: u64 = 1 << 63;
 
 impl ChildMeta {
     /// The identity of a new child of `group`, whose task is queued on `executor`.
@@ -52,13 +56,26 @@ impl ChildMeta {
         id: u64,
         name: Cow<'static, str>,
     ) -> ChildMeta {
+        debug_assert!(id & FINISHED == 0);
         ChildMeta {
             group,
             executor,
-            id,
+            id_finished: AtomicU64::new(id),
             name,
-            finished: AtomicBool::new(false),
         }
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.id_finished.load(Ordering::Relaxed) & !FINISHED
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        self.id_finished.load(Ordering::Acquire) & FINISHED != 0
+    }
+
+    /// Marks the child finished; returns whether it was already.
+    pub(crate) fn finish(&self) -> bool {
+        self.id_finished.fetch_or(FINISHED, Ordering::AcqRel) & FINISHED != 0
     }
 }
 
@@ -89,7 +106,7 @@ impl TaskIdentity for ChildTask {
     }
 
     fn id(&self) -> u64 {
-        self.id
+        ChildMeta::id(self)
     }
 
     fn name(&self) -> &str {
@@ -102,7 +119,7 @@ impl TaskIdentity for ChildTask {
     }
 
     fn describe(&self) -> TaskDescription {
-        let state = if self.finished.load(Ordering::Acquire) {
+        let state = if self.is_finished() {
             "finished"
         } else if self.is_scheduled() {
             "ready to run"
@@ -121,9 +138,9 @@ pin_project! {
     /// scope, under the delivery protocol; then the report to the group.
     ///
     /// Invariant: the child is counted in its group's `spawned_live` until `report` runs,
-    /// which happens exactly once (guarded by `ChildMeta::finished`): at the future's
+    /// which happens exactly once (guarded by `FINISHED`): at the future's
     /// end, or when the task is abandoned (the executor dropped it unrun). A child whose
-    /// group closed first finds `finished` set: it drops its future at its next poll, and
+    /// group closed first finds `FINISHED` set: it drops its future at its next poll, and
     /// reports nothing.
     pub(crate) struct SpawnedBody<F> {
         #[pin]
@@ -152,11 +169,11 @@ where
     fn poll(self: Pin<&mut Self>, task: &mut Option<ChildTask>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
         let meta = task.as_ref().expect("the runner lends the task");
-        if meta.finished.load(Ordering::Acquire) {
+        if meta.is_finished() {
             // The group is gone: the future is dropped with this body.
             return Poll::Ready(());
         }
-        let id = meta.id;
+        let id = meta.id();
         let poll = {
             let (_enter, cancelled) = SpawnedTaskEnter::new(id, task, this.parent);
             deliver(this.future, cx, cancelled)
@@ -186,7 +203,7 @@ const SWEEP_EVERY: usize = 1024;
 /// at the next sweep); cancels the group if the child failed, and wakes it if this was
 /// its last spawned child.
 fn report(meta: &ChildMeta, outcome: ChildOutcome) {
-    if meta.finished.swap(true, Ordering::AcqRel) {
+    if meta.finish() {
         // The group closed first: nobody waits for the report.
         return;
     }
