@@ -260,7 +260,22 @@ impl TaskSlot for Option<Arc<dyn TaskIdentity>> {
     fn restore(&mut self, task: Option<CurrentTask>) {
         *self = task.map(|task| match task {
             CurrentTask::Shared(identity) => identity,
-            CurrentTask::Spawned(_) => unreachable!("a task's slot gets its own value back"),
+            _ => unreachable!("a task's slot gets its own value back"),
+        });
+    }
+}
+
+impl TaskSlot for Option<crate::os::local_task::Lent<crate::task::children::ChildNode>> {
+    #[inline]
+    fn lend(&mut self) -> Option<CurrentTask> {
+        self.take().map(CurrentTask::Local)
+    }
+
+    #[inline]
+    fn restore(&mut self, task: Option<CurrentTask>) {
+        *self = task.map(|task| match task {
+            CurrentTask::Local(node) => node,
+            _ => unreachable!("a task's slot gets its own value back"),
         });
     }
 }
@@ -275,7 +290,7 @@ impl TaskSlot for Option<crate::task::spawned::ChildTask> {
     fn restore(&mut self, task: Option<CurrentTask>) {
         *self = task.map(|task| match task {
             CurrentTask::Spawned(task) => task,
-            CurrentTask::Shared(_) => unreachable!("a task's slot gets its own value back"),
+            _ => unreachable!("a task's slot gets its own value back"),
         });
     }
 }

@@ -1,8 +1,6 @@
 //! Task identities: ids, names and parents, readable from the thread that polls a task
 //! in O(1), and from the runtime's registry.
 
-use std::any::Any;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -42,9 +40,6 @@ pub struct TaskInfo {
 /// The identity of one task, shared by the code that polls it (through the per-thread
 /// context) and by the registry.
 pub(crate) trait TaskIdentity: Send + Sync + 'static {
-    /// The concrete identity back, after a trip through the per-thread context.
-    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
-
     fn id(&self) -> u64;
     fn name(&self) -> &str;
     /// Read at call time: a `start`ed child changes parents when it reports readiness.
@@ -80,6 +75,8 @@ pub(crate) struct TaskDescription {
 pub(crate) enum CurrentTask {
     Shared(Arc<dyn TaskIdentity>),
     Spawned(crate::task::spawned::ChildTask),
+    /// A local child's node, lent for its poll.
+    Local(crate::os::local_task::Lent<crate::task::children::ChildNode>),
 }
 
 impl CurrentTask {
@@ -87,6 +84,7 @@ impl CurrentTask {
         match self {
             CurrentTask::Shared(identity) => &**identity,
             CurrentTask::Spawned(task) => task,
+            CurrentTask::Local(node) => &**node,
         }
     }
 }
@@ -103,10 +101,6 @@ pub(crate) struct MainTaskIdentity {
 }
 
 impl TaskIdentity for MainTaskIdentity {
-    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
-        self
-    }
-
     fn id(&self) -> u64 {
         self.id
     }

@@ -8,10 +8,15 @@
 //! - [`code`]: `to_process`'s code addresses (a function sent to a worker process as an
 //!   offset in the executable), and the socket a worker inherits;
 //! - [`raw_task`]: a task in one allocation (header, metadata and future), the executor
-//!   task of a spawned group child.
+//!   task of a spawned group child;
+//! - [`local_task`]: a local group child in one allocation, whose future may borrow from
+//!   the group's environment;
+//! - [`name`]: a task name in two words.
 #![allow(unsafe_code)]
 
 pub(crate) mod code;
+pub(crate) mod local_task;
+pub(crate) mod name;
 pub(crate) mod raw_task;
 
 use std::os::fd::{BorrowedFd, RawFd};

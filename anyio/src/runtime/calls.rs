@@ -274,10 +274,6 @@ struct CallIdentity {
 }
 
 impl TaskIdentity for CallIdentity {
-    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
-        self
-    }
-
     fn id(&self) -> u64 {
         self.id
     }

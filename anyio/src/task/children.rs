@@ -2,24 +2,26 @@
 //! wakers, and the round that polls those that are new or woken.
 
 use std::any::Any;
-use std::borrow::Cow;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Poll, Wake};
 
 use crate::base::context::TaskEnter;
 use crate::base::lock::lock;
 use crate::base::scope::CancelOrigin;
 use crate::base::task::TaskIdentity;
 use crate::error::Error;
+use crate::os::local_task::{LocalMeta, LocalTask, NodeRef};
+use crate::os::name::TaskName;
 use crate::task::group::{GroupShared, TaskGroup};
 use crate::task::output::ChildOutcome;
 use crate::task::spawned::ChildTask;
 
-/// A child's future as the group stores it.
-pub(crate) type ChildFuture<'env> = Pin<Box<dyn Future<Output = ChildOutcome> + Send + 'env>>;
+/// A local child: its node and its future in one allocation, owned by the group.
+pub(crate) type LocalChild<'env> = LocalTask<'env, ChildNode>;
+
+/// A counted reference to a local child's node.
+pub(crate) type ChildRef = NodeRef<ChildNode>;
 
 /// The part of the children's bookkeeping that wakers and the registry reach: inside
 /// `GroupShared`, `'static`.
@@ -30,7 +32,7 @@ pub(crate) struct SharedChildren {
     pub(crate) ready: Vec<usize>,
     /// The live children by key, for wakers and `get_running_tasks`.
     /// Invariant: `nodes[k]` is `Some` exactly while slot `k` holds a child.
-    pub(crate) nodes: Vec<Option<Arc<ChildNode>>>,
+    pub(crate) nodes: Vec<Option<ChildRef>>,
     /// The `spawn`ed children's tasks, each until a sweep finds it `finished` (a child
     /// ends without this lock: it only sets its flag and counts itself out of
     /// `GroupShared::spawned_live`).
@@ -100,7 +102,7 @@ pub(crate) struct ChildNode {
     /// The slot of the child; set before the child is first polled.
     pub(crate) key: AtomicUsize,
     pub(crate) id: u64,
-    pub(crate) name: Cow<'static, str>,
+    pub(crate) name: TaskName,
     /// The parent task while it is not the group's host (0: the host). A child started
     /// with `start` has the task that called `start` until it reports readiness.
     pub(crate) parent: AtomicU64,
@@ -111,12 +113,10 @@ pub(crate) struct ChildNode {
     pub(crate) finished: AtomicBool,
 }
 
-impl Wake for ChildNode {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
+impl LocalMeta for ChildNode {
+    type Output = ChildOutcome;
 
-    fn wake_by_ref(self: &Arc<Self>) {
+    fn wake(&self) {
         if self.finished.load(Ordering::Acquire) || self.queued.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -131,10 +131,6 @@ impl Wake for ChildNode {
 }
 
 impl TaskIdentity for ChildNode {
-    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
-        self
-    }
-
     fn id(&self) -> u64 {
         self.id
     }
@@ -206,7 +202,7 @@ impl Local<'_> {
 /// so a round needs no lock for them.
 #[derive(Default)]
 pub(crate) struct RunChildren<'env> {
-    slots: Vec<Option<Slot<'env>>>,
+    slots: Vec<Option<LocalChild<'env>>>,
     free: Vec<usize>,
     /// Children in `slots`.
     pub(crate) live: usize,
@@ -220,53 +216,22 @@ pub(crate) struct RunChildren<'env> {
 
 /// A child started since the group last looked.
 pub(crate) struct NewChild<'env> {
-    pub(crate) future: ChildFuture<'env>,
-    pub(crate) node: Arc<ChildNode>,
+    pub(crate) task: LocalChild<'env>,
 }
 
-struct Slot<'env> {
-    future: ChildFuture<'env>,
-    /// `None` only during the child's poll, while the node is the thread's current task
-    /// identity (moved there and back: no reference count traffic per poll).
-    node: Option<Arc<ChildNode>>,
-    waker: Waker,
-}
-
-impl Slot<'_> {
-    fn node(&self) -> &ChildNode {
-        self.node
-            .as_ref()
-            .expect("a child's node is away only during its poll")
-    }
-
-    /// Polls the child as its task: its node is the current task identity meanwhile.
-    fn poll(&mut self, id: u64) -> Poll<ChildOutcome> {
-        let (future, waker) = (&mut self.future, &self.waker);
-        in_task(&mut self.node, id, || {
-            future.as_mut().poll(&mut Context::from_waker(waker))
-        })
-    }
-}
-
-/// Runs `f` as task `id`, whose node moves into the thread context meanwhile (and back:
-/// no reference count traffic); `node` is `None` during `f`.
-pub(crate) fn in_task<R>(node: &mut Option<Arc<ChildNode>>, id: u64, f: impl FnOnce() -> R) -> R {
-    let mut identity = node.take().map(|node| node as Arc<dyn TaskIdentity>);
-    let result = {
-        let _task = TaskEnter::new(id, &mut identity);
-        f()
-    };
-    *node = node_back(identity);
-    result
-}
-
-/// A child's node back from its trip through the thread context as a task identity.
-fn node_back(identity: Option<Arc<dyn TaskIdentity>>) -> Option<Arc<ChildNode>> {
-    identity.map(|identity| {
-        identity
-            .into_any()
-            .downcast::<ChildNode>()
-            .unwrap_or_else(|_| unreachable!("a task entered with a child node"))
+/// Polls a local child as its task: its node is the current task identity meanwhile
+/// (lent, with no reference count traffic).
+fn poll_child(task: &mut LocalChild<'_>, id: u64) -> Poll<ChildOutcome> {
+    task.poll(|lent, poll| {
+        let mut slot = Some(lent);
+        let result = {
+            let _task = TaskEnter::new(id, &mut slot);
+            poll()
+        };
+        (
+            slot.expect("the thread context gives the node back"),
+            result,
+        )
     })
 }
 
@@ -282,8 +247,8 @@ pub(crate) fn close_children<'env>(group: &TaskGroup<'env>, run: &mut RunChildre
         std::mem::replace(&mut *local, closed)
     };
     let run = std::mem::take(run);
-    for slot in run.slots.iter().flatten() {
-        slot.node().finished.store(true, Ordering::Release);
+    for task in run.slots.iter().flatten() {
+        task.finished.store(true, Ordering::Release);
     }
     // Breaks the node -> group reference cycle first: a child's drop is user code, and
     // a panic in it must not leak the group.
@@ -382,31 +347,26 @@ pub(crate) fn poll_children<'env>(
         for key in finished_keys.drain(..) {
             shared.nodes[key] = None;
         }
-        for NewChild { future, node } in new {
+        for NewChild { task } in new {
             let key = free.pop().unwrap_or_else(|| {
                 slots.push(None);
                 slots.len() - 1
             });
-            node.key.store(key, Ordering::Release);
+            task.key.store(key, Ordering::Release);
             if shared.nodes.len() <= key {
-                shared.nodes.resize(key + 1, None);
+                shared.nodes.resize_with(key + 1, || None);
             }
-            shared.nodes[key] = Some(node.clone());
+            shared.nodes[key] = Some(task.node());
             ready.push(key);
-            let waker = Waker::from(node.clone());
-            slots[key] = Some(Slot {
-                future,
-                node: Some(node),
-                waker,
-            });
+            slots[key] = Some(task);
             *live += 1;
         }
         if wake_all {
             shared.ready.clear();
             ready.clear();
             for (key, slot) in slots.iter().enumerate() {
-                if let Some(slot) = slot {
-                    slot.node().queued.store(true, Ordering::Release);
+                if let Some(task) = slot {
+                    task.queued.store(true, Ordering::Release);
                     ready.push(key);
                 }
             }
@@ -424,20 +384,19 @@ pub(crate) fn poll_children<'env>(
     // Children woken during their own poll: they yielded to let other tasks run.
     let mut yielded = 0;
     for &key in ready.iter() {
-        let Some(slot) = slots.get_mut(key).and_then(Option::as_mut) else {
+        let Some(task) = slots.get_mut(key).and_then(Option::as_mut) else {
             continue;
         };
-        let node = slot.node();
         // A swap, not a store: it orders this against the poll's reads, so a wake that
         // finds the flag set (and skips queueing) happened before the poll looked.
-        node.queued.swap(false, Ordering::AcqRel);
-        let id = node.id;
-        let poll = slot.poll(id);
-        if poll.is_pending() && slot.node().queued.load(Ordering::Acquire) {
+        task.queued.swap(false, Ordering::AcqRel);
+        let id = task.id;
+        let poll = poll_child(task, id);
+        if poll.is_pending() && task.queued.load(Ordering::Acquire) {
             yielded += 1;
         }
         if let Poll::Ready(outcome) = poll {
-            slot.node().finished.store(true, Ordering::Release);
+            task.finished.store(true, Ordering::Release);
             slots[key] = None;
             free.push(key);
             finished_keys.push(key);
@@ -515,7 +474,7 @@ mod tests {
     #[test]
     fn per_child_structures_stay_within_their_budget() {
         let node = std::mem::size_of::<ChildNode>();
-        let slot = std::mem::size_of::<Option<Slot<'static>>>();
+        let slot = std::mem::size_of::<Option<LocalChild<'static>>>();
         let root = std::mem::size_of::<TaskRoot<std::future::Ready<()>>>();
         let spawned =
             std::mem::size_of::<crate::task::spawned::SpawnedBody<std::future::Ready<()>>>();

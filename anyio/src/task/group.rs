@@ -17,7 +17,7 @@ use crate::base::scope::{CancelOrigin, ScopeState};
 use crate::base::task::{TaskIdentity, TaskSource, next_task_id};
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::executor::Executor;
-use crate::task::children::{ChildFuture, ChildNode, Local, NewChild, SharedChildren, Status};
+use crate::task::children::{ChildNode, Local, LocalChild, NewChild, SharedChildren, Status};
 use crate::task::handle::{self, TaskHandle};
 use crate::task::output::TaskOutput;
 use crate::task::root::TaskRoot;
@@ -377,8 +377,11 @@ impl<'env> TaskGroup<'env> {
         F: Future + Send + 'env,
         F::Output: TaskOutput,
     {
-        self.add_child(name, 0, |_| Box::pin(TaskRoot::new(future)))
-            .map(|_| ())
+        self.add_child(LocalChild::new(
+            self.new_node(name, 0),
+            TaskRoot::new(future),
+        ))
+        .map(|_| ())
     }
 
     /// Starts `future` as a child like [`start_soon`](TaskGroup::start_soon), and returns
@@ -729,11 +732,9 @@ impl<'env> TaskGroup<'env> {
         );
         // Until it reports readiness, the child's parent is the task calling `start`.
         let caller = context::current_task_id();
-        let handshake_node = handshake.clone();
-        self.add_child(name.into(), caller, move |node| {
-            handshake_node.set_node(node.clone());
-            Box::pin(TaskRoot::new(child))
-        })?;
+        let task = LocalChild::new(self.new_node(name.into(), caller), TaskRoot::new(child));
+        handshake.set_node(task.node());
+        self.add_child(task)?;
         crate::task::status::WaitStarted::new(handshake).await
     }
 
@@ -839,35 +840,26 @@ impl<'env> TaskGroup<'env> {
 
     /// A new child's identity; `parent` is its parent task while that is not the group's
     /// host (0: the host).
-    fn new_node(&self, name: Cow<'static, str>, parent: u64) -> Arc<ChildNode> {
-        Arc::new(ChildNode {
+    fn new_node(&self, name: Cow<'static, str>, parent: u64) -> ChildNode {
+        ChildNode {
             group: self.shared.clone(),
             key: AtomicUsize::new(usize::MAX),
             id: next_task_id(),
-            name,
+            name: name.into(),
             parent: AtomicU64::new(parent),
             queued: AtomicBool::new(true),
             finished: AtomicBool::new(false),
-        })
+        }
     }
 
-    /// Registers a new child polled inside the group, built by `make` from its identity;
-    /// `parent` as for `new_node`.
-    fn add_child(
-        &self,
-        name: Cow<'static, str>,
-        parent: u64,
-        make: impl FnOnce(&Arc<ChildNode>) -> ChildFuture<'env>,
-    ) -> Result<u64> {
-        // Built before the lock is taken (once): a closed group is rare.
-        let node = self.new_node(name, parent);
-        let id = node.id;
-        let future = make(&node);
+    /// Registers a new child polled inside the group; returns its id.
+    fn add_child(&self, task: LocalChild<'env>) -> Result<u64> {
+        let id = task.id;
         let mut local = self.lock_local();
         if local.status == Status::Closed {
             return Err(closed_error());
         }
-        local.new.push(NewChild { future, node });
+        local.new.push(NewChild { task });
         self.shared.has_new.store(true, Ordering::SeqCst);
         let running = local.status == Status::Running;
         drop(local);

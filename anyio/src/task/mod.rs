@@ -6,7 +6,7 @@
 //! - [`TaskInfo`], [`get_current_task`], [`get_running_tasks`] describe running tasks;
 //!   [`wait_all_tasks_blocked`] lets tests wait for every other task to park.
 
-mod children;
+pub(crate) mod children;
 mod group;
 mod handle;
 mod helpers;

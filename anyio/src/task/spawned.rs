@@ -8,7 +8,6 @@
 //! (a failure is recorded under the lock first). It wakes the group only when that
 //! matters: its last spawned child ended, one failed, or enough ended to sweep.
 
-use std::any::Any;
 use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
@@ -22,6 +21,7 @@ use crate::base::context::SpawnedTaskEnter;
 use crate::base::lock::lock;
 use crate::base::scope::{CancelOrigin, ScopeState};
 use crate::base::task::{TaskDescription, TaskIdentity};
+use crate::os::name::TaskName;
 use crate::os::raw_task::{RawTask, TaskBody, TaskMeta};
 use crate::runtime::executor::{Executor, Job};
 use crate::task::group::GroupShared;
@@ -40,7 +40,7 @@ pub(crate) struct ChildMeta {
     /// The task id, and `FINISHED` (one word: a flag of its own would take 8 bytes with
     /// its padding).
     id_finished: AtomicU64,
-    pub(crate) name: Cow<'static, str>,
+    pub(crate) name: TaskName,
 }
 
 /// In `ChildMeta::id_finished`: set when the child reported its end, or when its group
@@ -61,7 +61,7 @@ impl ChildMeta {
             group,
             executor,
             id_finished: AtomicU64::new(id),
-            name,
+            name: name.into(),
         }
     }
 
@@ -101,10 +101,6 @@ impl TaskMeta for ChildMeta {
 }
 
 impl TaskIdentity for ChildTask {
-    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
-        self
-    }
-
     fn id(&self) -> u64 {
         ChildMeta::id(self)
     }

@@ -15,7 +15,7 @@ use crate::base::lock::lock;
 use crate::base::scope::cancel_reason;
 use crate::cancel::CancelScopeRun;
 use crate::error::{Error, ErrorKind, Result};
-use crate::task::children::ChildNode;
+use crate::task::children::ChildRef;
 use crate::task::group::GroupShared;
 use crate::task::output::TaskOutput;
 
@@ -103,7 +103,7 @@ pub(crate) struct Handshake<V> {
     waker: AtomicWaker,
     /// The child's node, set by `start` right after adding the child (before the child
     /// is first polled).
-    node: OnceLock<Arc<ChildNode>>,
+    node: OnceLock<ChildRef>,
 }
 
 enum State<V> {
@@ -126,7 +126,7 @@ impl<V> Handshake<V> {
     }
 
     /// Records the child's node, so that `started` can hand the child to the group.
-    pub(crate) fn set_node(&self, node: Arc<ChildNode>) {
+    pub(crate) fn set_node(&self, node: ChildRef) {
         let _ = self.node.set(node);
     }
 
