@@ -3,7 +3,7 @@
 
 use std::any::Any;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::task::{Poll, Wake};
 
 use crate::base::context::TaskEnter;
@@ -99,8 +99,9 @@ impl SharedChildren {
 /// registry.
 pub(crate) struct ChildNode {
     pub(crate) group: Arc<GroupShared>,
-    /// The slot of the child; set before the child is first polled.
-    pub(crate) key: AtomicUsize,
+    /// The slot of the child; set before the child is first polled. (32 bits: with the
+    /// two flags below it fills one word.)
+    pub(crate) key: AtomicU32,
     pub(crate) id: u64,
     pub(crate) name: TaskName,
     /// The parent task while it is not the group's host (0: the host). A child started
@@ -123,7 +124,9 @@ impl LocalMeta for ChildNode {
         let group = &self.group;
         {
             let mut children = lock(&group.children);
-            children.ready.push(self.key.load(Ordering::Acquire));
+            children
+                .ready
+                .push(self.key.load(Ordering::Acquire) as usize);
             group.has_ready.store(true, Ordering::SeqCst);
         }
         group.wake_unless_polling();
@@ -313,6 +316,9 @@ impl Failures {
     }
 }
 
+/// The most keys `RunChildren::ready` keeps room for between rounds.
+const READY_KEPT: usize = 1024;
+
 /// Polls the children that are new or woken (all of them if `wake_all`, and then the
 /// spawned ones are woken too); records their failures and panics, and takes those
 /// reported from outside. Returns whether children other than those that yielded are
@@ -352,7 +358,8 @@ pub(crate) fn poll_children<'env>(
                 slots.push(None);
                 slots.len() - 1
             });
-            task.key.store(key, Ordering::Release);
+            let key32 = u32::try_from(key).expect("a group has fewer than 2^32 live children");
+            task.key.store(key32, Ordering::Release);
             if shared.nodes.len() <= key {
                 shared.nodes.resize_with(key + 1, || None);
             }
@@ -406,7 +413,13 @@ pub(crate) fn poll_children<'env>(
             }
         }
     }
-    ready.clear();
+    if ready.capacity() > READY_KEPT {
+        // A burst of starts or wakes: give the scratch list back rather than hold its
+        // size for the group's life.
+        *ready = Vec::new();
+    } else {
+        ready.clear();
+    }
     shared_group.live_children.store(*live, Ordering::Relaxed);
 
     if shared_group.has_new.load(Ordering::SeqCst) {

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::mem::ManuallyDrop;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::CancelScope;
@@ -843,7 +843,7 @@ impl<'env> TaskGroup<'env> {
     fn new_node(&self, name: Cow<'static, str>, parent: u64) -> ChildNode {
         ChildNode {
             group: self.shared.clone(),
-            key: AtomicUsize::new(usize::MAX),
+            key: AtomicU32::new(u32::MAX),
             id: next_task_id(),
             name: name.into(),
             parent: AtomicU64::new(parent),
