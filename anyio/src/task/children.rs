@@ -489,19 +489,21 @@ mod tests {
         let node = std::mem::size_of::<ChildNode>();
         let slot = std::mem::size_of::<Option<LocalChild<'static>>>();
         let root = std::mem::size_of::<TaskRoot<std::future::Ready<()>>>();
+        let meta = std::mem::size_of::<crate::task::spawned::ChildMeta>();
         let spawned =
             std::mem::size_of::<crate::task::spawned::SpawnedBody<std::future::Ready<()>>>();
         let scope = std::mem::size_of::<crate::base::scope::ScopeState>();
         println!(
-            "ChildNode {node} B, slot {slot} B, empty TaskRoot {root} B, empty spawned \
-             task {spawned} B, ScopeState {scope} B"
+            "ChildNode {node} B, slot {slot} B, empty TaskRoot {root} B, ChildMeta {meta} B, \
+             empty spawned body {spawned} B, ScopeState {scope} B"
         );
-        assert!(node <= 96, "ChildNode grew to {node} bytes");
-        assert!(slot <= 48, "a child's slot grew to {slot} bytes");
+        assert!(node <= 48, "ChildNode grew to {node} bytes");
+        assert!(slot <= 8, "a child's slot grew to {slot} bytes");
         assert!(root <= 8, "TaskRoot's own fields grew to {root} bytes");
+        assert!(meta <= 40, "ChildMeta grew to {meta} bytes");
         assert!(
-            spawned <= 40,
-            "a spawned child's executor future grew to {spawned} bytes beyond its future"
+            spawned <= 16,
+            "a spawned child's body grew to {spawned} bytes beyond its future"
         );
         assert!(scope <= 128, "ScopeState grew to {scope} bytes");
     }
