@@ -39,7 +39,8 @@ impl Job {
     }
 }
 
-/// How many jobs a worker runs between two looks at its own future (its stop signal).
+/// How many jobs a worker runs between two looks at its own future (its stop signal)
+/// and at the reactor.
 const JOBS_PER_ROUND: usize = 128;
 
 /// The queue of runnable jobs and the threads sleeping until there is one.
@@ -192,7 +193,10 @@ impl Executor {
                     ran += 1;
                 }
                 if ran == JOBS_PER_ROUND {
-                    continue;
+                    // Busy: let `block_on` look at the reactor (without blocking: the
+                    // wake makes it poll this again at once).
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
                 }
                 match ticker.poll_tick(cx) {
                     // It ran a job pushed meanwhile: more may follow.
