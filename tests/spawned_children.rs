@@ -132,3 +132,51 @@ async fn a_child_spawned_into_a_cancelled_group_stops_at_its_first_checkpoint() 
         "the child went past a checkpoint in a cancelled group"
     );
 }
+
+/// A group's run future is dropped from outside (here by `or`) just before the runtime
+/// is dropped, while its spawned child waits on something that holds the child's own
+/// waker (an event the child owns): dropping the runtime still drops the child's future,
+/// rather than leaving the child and its waker keeping each other alive.
+fn spawned_child_is_dropped_with_its_runtime(waits_on_itself: bool) -> bool {
+    let dropped = flag();
+    let runtime = anyio::Runtime::builder().worker_threads(1).build().unwrap();
+    let guard = dropped.clone();
+    runtime.block_on(async move {
+        let started = flag();
+        let child_started = started.clone();
+        let group = TaskGroup::new();
+        let tg = &group;
+        let run = group.run(async move {
+            tg.spawn(async move {
+                let _guard = DropFlag(guard);
+                set(&child_started);
+                if waits_on_itself {
+                    anyio::Event::new().wait().await;
+                } else {
+                    anyio::sleep_forever().await;
+                }
+            });
+            anyio::sleep_forever().await;
+        });
+        let stop = async {
+            while !is_set(&started) {
+                anyio::sleep(0.001).await;
+            }
+            Ok(None)
+        };
+        run.or(stop).await.unwrap();
+    });
+    drop(runtime);
+    is_set(&dropped)
+}
+
+#[test]
+fn a_waiting_spawned_child_is_dropped_when_its_runtime_is() {
+    for _ in 0..20 {
+        assert!(spawned_child_is_dropped_with_its_runtime(false));
+        assert!(
+            spawned_child_is_dropped_with_its_runtime(true),
+            "a child waiting on its own waker leaked"
+        );
+    }
+}

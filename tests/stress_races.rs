@@ -366,3 +366,59 @@ fn remote_wakes_race_the_end_of_the_group_poll() {
     stop.store(true, Ordering::Relaxed);
     waker_thread.join().unwrap();
 }
+
+/// Local children (each one allocation holding its node and a future that borrows from
+/// the test's frame) park on wakers that another thread wakes, outside any runtime: each
+/// child runs to its end once, and wakers that outlive their child, their group and the
+/// borrowed data are still safe to wake and drop. Runtime-free, so Miri runs it too.
+#[test]
+fn parked_local_children_and_their_stale_wakers_outside_a_runtime() {
+    let runs = iterations(200);
+    let wakers: Arc<std::sync::Mutex<Vec<Waker>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let waker_thread = std::thread::spawn({
+        let (wakers, stop) = (wakers.clone(), stop.clone());
+        move || {
+            while !stop.load(Ordering::SeqCst) {
+                let batch = std::mem::take(&mut *wakers.lock().unwrap());
+                for waker in batch {
+                    waker.wake_by_ref();
+                    // A stale clone is kept a little longer, then woken and dropped.
+                    std::thread::yield_now();
+                    waker.wake();
+                }
+                std::thread::yield_now();
+            }
+        }
+    });
+    for _ in 0..runs {
+        let borrowed = vec![1_usize, 2, 3, 4];
+        let sum = AtomicUsize::new(0);
+        futures_lite::future::block_on(async {
+            anyio::task_group!(|tg| {
+                for i in 0..8 {
+                    let (wakers, borrowed, sum) = (wakers.clone(), &borrowed, &sum);
+                    tg.start_soon(async move {
+                        for _ in 0..2 {
+                            let mut parked = false;
+                            std::future::poll_fn(|cx| {
+                                if std::mem::replace(&mut parked, true) {
+                                    return std::task::Poll::Ready(());
+                                }
+                                wakers.lock().unwrap().push(cx.waker().clone());
+                                std::task::Poll::Pending
+                            })
+                            .await;
+                        }
+                        sum.fetch_add(borrowed[i % 4], Ordering::SeqCst);
+                    });
+                }
+            })
+            .unwrap();
+        });
+        assert_eq!(sum.load(Ordering::SeqCst), 2 * (1 + 2 + 3 + 4));
+        drop(borrowed);
+    }
+    stop.store(true, Ordering::SeqCst);
+    waker_thread.join().unwrap();
+}

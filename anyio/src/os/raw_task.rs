@@ -34,13 +34,14 @@ const REF_ONE: usize = 8;
 const REF_MASK: usize = !(REF_ONE - 1);
 /// Past this many references the count would come close to overflowing: abort, as
 /// `Arc` does.
-const MAX_REFS: usize = (isize::MAX as usize) / 2;
+const MAX_REFS: usize = (usize::MAX / REF_ONE) / 2;
 
 /// What a task's metadata does for it.
 pub(crate) trait TaskMeta: Send + Sync + Sized + 'static {
     /// Queues the task to be run (`RawTask::run`) by some thread; the reference moves into
-    /// the queue. Dropping it instead (a closed executor) is allowed: the task then never
-    /// runs again, and its body is dropped with its last reference.
+    /// the queue. A closed executor calls `RawTask::cancel` instead, which drops the body
+    /// at once. (Merely dropping the reference is allowed too: the task then never runs
+    /// again, and its body is dropped with its last reference.)
     fn schedule(task: RawTask<Self>);
 }
 
@@ -198,24 +199,11 @@ impl<M: TaskMeta> RawTask<M> {
     /// poll. A panic of the body is resumed here, after the body is dropped (the task is
     /// then complete).
     pub(crate) fn run(self) {
-        let header = self.header();
-        let mut state = header.state.load(Ordering::Acquire);
-        loop {
-            if state & COMPLETE != 0 {
-                // Scheduled after the end (cannot happen through wakes); nothing to run.
-                return;
-            }
-            let claimed = (state & !SCHEDULED) | RUNNING;
-            match header.state.compare_exchange_weak(
-                state,
-                claimed,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => break,
-                Err(actual) => state = actual,
-            }
+        if !self.claim() {
+            // Scheduled after the end (cannot happen through wakes); nothing to run.
+            return;
         }
+        let header = self.header();
         let ptr = self.header;
         let vtable = header.vtable;
         // A waker lent for the poll: no reference of its own (clones count theirs).
@@ -239,23 +227,8 @@ impl<M: TaskMeta> RawTask<M> {
         };
         let header = this.header();
         match poll {
-            Ok(Poll::Ready(())) => {
-                // SAFETY: `RUNNING` is ours and the body is alive; `COMPLETE` is set
-                // next, so nothing touches it again.
-                unsafe { (vtable.drop_body)(ptr, false) };
-                header.complete();
-                drop(this);
-            }
-            Err(payload) => {
-                // SAFETY: as for `Ready`. A second panic, from the drop, leaves the rest
-                // of the body leaked.
-                let _ = catch_unwind(AssertUnwindSafe(|| unsafe {
-                    (vtable.drop_body)(ptr, false)
-                }));
-                header.complete();
-                drop(this);
-                resume_unwind(payload);
-            }
+            Ok(Poll::Ready(())) => this.finish(false, None),
+            Err(payload) => this.finish(false, Some(payload)),
             Ok(Poll::Pending) => {
                 let mut state = header.state.load(Ordering::Acquire);
                 loop {
@@ -275,6 +248,62 @@ impl<M: TaskMeta> RawTask<M> {
                 } else {
                     drop(this);
                 }
+            }
+        }
+    }
+}
+
+impl<M: TaskMeta> RawTask<M> {
+    /// Drops the body (with `TaskBody::abandon` first if `abandoned`), marks the task
+    /// complete and gives up this reference, which must be the one that holds `RUNNING`;
+    /// then resumes `panic`, if any. A panic of the drop itself is resumed after the task
+    /// is marked complete (the rest of the body is then leaked, never dropped twice).
+    fn finish(self, abandoned: bool, panic: Option<Box<dyn std::any::Any + Send>>) {
+        let (ptr, vtable) = (self.header, self.header().vtable);
+        let dropped = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: `RUNNING` is held by this reference and the body is alive; the
+            // task is marked `COMPLETE` next, so nothing touches the body again.
+            unsafe { (vtable.drop_body)(ptr, abandoned) }
+        }));
+        self.header().complete();
+        drop(self);
+        if let Some(payload) = panic.or(dropped.err()) {
+            resume_unwind(payload);
+        }
+    }
+
+    /// Drops a scheduled task's body without running it (a closed executor's job): takes
+    /// `RUNNING` as `run` does, then drops the body as abandoned and completes the task.
+    /// Called with the reference the queue held.
+    pub(crate) fn cancel(self) {
+        if self.claim() {
+            self.finish(true, None);
+        }
+    }
+
+    /// Clears `SCHEDULED` and sets `RUNNING`, unless the task is complete (then returns
+    /// false). Called with the queue's reference, so `SCHEDULED` is set and `RUNNING`
+    /// is not: nobody else polls the task meanwhile.
+    fn claim(&self) -> bool {
+        let header = self.header();
+        let mut state = header.state.load(Ordering::Acquire);
+        loop {
+            if state & COMPLETE != 0 {
+                return false;
+            }
+            debug_assert!(
+                state & SCHEDULED != 0 && state & RUNNING == 0,
+                "a task is claimed only through its queued reference"
+            );
+            let claimed = (state & !SCHEDULED) | RUNNING;
+            match header.state.compare_exchange_weak(
+                state,
+                claimed,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return true,
+                Err(actual) => state = actual,
             }
         }
     }
@@ -741,6 +770,60 @@ mod tests {
         assert!(fixture.pop().is_none(), "a task that panicked is complete");
         assert_eq!(fixture.counts(), (1, 0));
         drop(kept);
+        assert_eq!(fixture.counts(), (1, 1));
+    }
+
+    #[test]
+    fn a_body_whose_drop_panics_after_its_end_is_dropped_once() {
+        struct PanicOnDrop(Arc<AtomicUsize>);
+        impl Drop for PanicOnDrop {
+            fn drop(&mut self) {
+                if self.0.fetch_add(1, Ordering::SeqCst) == 0 {
+                    panic!("the drop panics");
+                }
+            }
+        }
+        let fixture = Fixture::new();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let guard = PanicOnDrop(drops.clone());
+        // The closure (and its guard) is dropped with the body, after the poll.
+        let task = fixture.task(std::future::poll_fn(move |_| {
+            let _ = &guard;
+            Poll::Ready(())
+        }));
+        let kept = task.clone();
+        task.wake();
+        let queued = fixture.pop().unwrap();
+        assert!(catch_unwind(AssertUnwindSafe(|| queued.run())).is_err());
+        drop(kept);
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            1,
+            "the body was dropped twice"
+        );
+        assert_eq!(fixture.freed.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_cancelled_task_drops_its_body_at_once_even_while_its_waker_lives() {
+        let fixture = Fixture::new();
+        let stored: Arc<Mutex<Option<Waker>>> = Arc::default();
+        let slot = stored.clone();
+        let task = fixture.task(std::future::poll_fn(move |cx| {
+            *slot.lock().unwrap() = Some(cx.waker().clone());
+            Poll::<()>::Pending
+        }));
+        task.wake();
+        fixture.run_all();
+        let waker = stored.lock().unwrap().take().unwrap();
+        waker.wake_by_ref();
+        // The executor is closed: the queued reference is cancelled instead of run.
+        fixture.pop().unwrap().cancel();
+        assert_eq!(fixture.counts(), (1, 0));
+        assert_eq!(fixture.abandoned.load(Ordering::SeqCst), 1);
+        waker.wake_by_ref();
+        assert!(fixture.pop().is_none(), "a cancelled task is complete");
+        drop(waker);
         assert_eq!(fixture.counts(), (1, 1));
     }
 

@@ -29,6 +29,17 @@ pub(crate) enum Job {
 }
 
 impl Job {
+    /// Drops the job without running it (the executor is closed): its future is dropped
+    /// now, as async-executor's drop did, not whenever its last waker goes (a task that
+    /// holds its own waker would never go).
+    fn cancel(self) {
+        match self {
+            // Dropping a runnable drops its future.
+            Job::Root(runnable) => drop(runnable),
+            Job::Child(task) => task.cancel(),
+        }
+    }
+
     fn run(self) {
         match self {
             Job::Root(runnable) => {
@@ -88,12 +99,12 @@ impl Executor {
     /// Queues `job` and wakes a sleeping thread if there is one.
     pub(crate) fn push(&self, job: Job) {
         if self.closed.load(Ordering::Acquire) {
-            drop(job);
+            job.cancel();
             return;
         }
         if let Err(refused) = self.queue.push(job) {
             // Closed between the check and the push.
-            drop(refused.into_inner());
+            refused.into_inner().cancel();
             return;
         }
         // Pairs with the fence in `Ticker::poll_tick`: either this sees the sleeper
@@ -214,16 +225,16 @@ impl Executor {
         self.closed.store(true, Ordering::Release);
         self.queue.close();
         while let Ok(job) = self.queue.pop() {
-            drop(job);
+            job.cancel();
         }
         let sleepers = std::mem::take(&mut lock(&self.sleepers).waiting);
         for (_, waker) in sleepers {
             waker.wake();
         }
         // Each root task still alive is queued, so dropped (outside the lock: the drop
-        // unlists it).
-        let roots = std::mem::take(&mut lock(&self.roots).wakers);
-        for waker in roots.into_iter().flatten() {
+        // unlists it). The free list goes too: a later spawn lists into an empty table.
+        let roots = std::mem::take(&mut *lock(&self.roots));
+        for waker in roots.wakers.into_iter().flatten() {
             waker.wake();
         }
     }
@@ -313,22 +324,32 @@ impl Ticker<'_> {
         }
     }
 
-    /// Leaves the sleepers (this has a job to run, or stops waiting).
-    fn wake_up(&mut self) {
-        if let Some(id) = self.id.take() {
-            let executor = self.executor;
-            let mut sleepers = lock(&executor.sleepers);
-            sleepers.waiting.retain(|(i, _)| *i != id);
-            executor
-                .waiting
-                .store(sleepers.waiting.len(), Ordering::Relaxed);
-        }
+    /// Leaves the sleepers (this has a job to run, or stops waiting); returns whether it
+    /// had been notified (taken off the list by a push) since it last registered.
+    fn wake_up(&mut self) -> bool {
+        let Some(id) = self.id.take() else {
+            return false;
+        };
+        let executor = self.executor;
+        let mut sleepers = lock(&executor.sleepers);
+        let before = sleepers.waiting.len();
+        sleepers.waiting.retain(|(i, _)| *i != id);
+        let notified = sleepers.waiting.len() == before;
+        executor
+            .waiting
+            .store(sleepers.waiting.len(), Ordering::Relaxed);
+        notified
     }
 }
 
 impl Drop for Ticker<'_> {
     fn drop(&mut self) {
-        self.wake_up();
+        // A notification this ticker took but will not act on goes to another sleeper,
+        // so that the job it announced is not left in the queue while every thread
+        // sleeps.
+        if self.wake_up() && !self.executor.queue.is_empty() {
+            self.executor.notify_one();
+        }
     }
 }
 
@@ -337,5 +358,36 @@ impl Future for Ticker<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         self.poll_tick(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_root_spawned_after_the_executor_closed_is_dropped_not_listed_into_a_stale_slot() {
+        let executor = Arc::new(Executor::default());
+        executor.spawn(async {});
+        while executor.try_tick() {}
+        // The ended task left a free slot in the root table.
+        assert_eq!(lock(&executor.roots).free.len(), 1);
+        executor.close();
+        let dropped = Arc::new(AtomicBool::new(false));
+        struct SetOnDrop(Arc<AtomicBool>);
+        impl Drop for SetOnDrop {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let guard = SetOnDrop(dropped.clone());
+        executor.spawn(async move {
+            let _guard = guard;
+        });
+        assert!(
+            dropped.load(Ordering::SeqCst),
+            "a closed executor drops a new task"
+        );
+        assert!(!executor.try_tick());
     }
 }
