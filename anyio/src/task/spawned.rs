@@ -193,7 +193,7 @@ where
 /// Whenever the count of live spawned children falls to a multiple of this, the group is
 /// woken to sweep the ended ones out of its list (so a group that sleeps while its
 /// children end does not hold their tasks until it wakes).
-const SWEEP_EVERY: usize = 1024;
+const SWEEP_EVERY: usize = 256;
 
 /// Records the child's outcome and counts it out of its group (the list drops its task
 /// at the next sweep); cancels the group if the child failed, and wakes it if this was
