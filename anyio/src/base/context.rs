@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::base::coop;
 use crate::base::scope::{ScopeState, effectively_cancelled};
-use crate::base::task::{CurrentTask, TaskIdentity, TaskInfo};
+use crate::base::task::{CurrentTask, TaskInfo};
 
 struct Context {
     /// The innermost cancel scope whose body is being polled on this thread, if any.
@@ -243,79 +243,26 @@ impl Drop for ScopeLend<'_> {
     }
 }
 
-/// A task's own slot for the value the thread context holds while the task is polled:
-/// the value moves in for the poll and back after it (no reference count changes).
-pub(crate) trait TaskSlot {
-    fn lend(&mut self) -> Option<CurrentTask>;
-    fn restore(&mut self, task: Option<CurrentTask>);
-}
-
-impl TaskSlot for Option<Arc<dyn TaskIdentity>> {
-    #[inline]
-    fn lend(&mut self) -> Option<CurrentTask> {
-        self.take().map(CurrentTask::Shared)
-    }
-
-    #[inline]
-    fn restore(&mut self, task: Option<CurrentTask>) {
-        *self = task.map(|task| match task {
-            CurrentTask::Shared(identity) => identity,
-            _ => unreachable!("a task's slot gets its own value back"),
-        });
-    }
-}
-
-impl TaskSlot for Option<crate::os::local_task::Lent<crate::task::children::ChildNode>> {
-    #[inline]
-    fn lend(&mut self) -> Option<CurrentTask> {
-        self.take().map(CurrentTask::Local)
-    }
-
-    #[inline]
-    fn restore(&mut self, task: Option<CurrentTask>) {
-        *self = task.map(|task| match task {
-            CurrentTask::Local(node) => node,
-            _ => unreachable!("a task's slot gets its own value back"),
-        });
-    }
-}
-
-impl TaskSlot for Option<crate::task::spawned::ChildTask> {
-    #[inline]
-    fn lend(&mut self) -> Option<CurrentTask> {
-        self.take().map(CurrentTask::Spawned)
-    }
-
-    #[inline]
-    fn restore(&mut self, task: Option<CurrentTask>) {
-        *self = task.map(|task| match task {
-            CurrentTask::Spawned(task) => task,
-            _ => unreachable!("a task's slot gets its own value back"),
-        });
-    }
-}
-
 /// Marks the thread as polling a task (a task root or the main task) until dropped: its
 /// id and identity are current, it gets a fresh cooperative budget, and the poll counts
 /// as activity for `wait_all_tasks_blocked`.
 ///
 /// The identity moves from the root's slot into the thread-local for the poll (no
-/// reference count changes) and back on drop; meanwhile the guard holds the value of the
+/// reference count changes) and back on drop; meanwhile the slot holds the value of the
 /// task this one is nested in (a group child is polled inside its host's poll).
-pub(crate) struct TaskEnter<'a, S: TaskSlot> {
-    slot: &'a mut S,
-    previous: Option<CurrentTask>,
+pub(crate) struct TaskEnter<'a> {
+    slot: &'a mut Option<CurrentTask>,
     previous_id: u64,
     previous_budget: u16,
     /// As in `Activity` (which this inlines, to touch the thread-local once per poll).
     saved_waiter: bool,
 }
 
-impl<'a, S: TaskSlot> TaskEnter<'a, S> {
+impl<'a> TaskEnter<'a> {
     /// Enters task `id`, whose identity is in `slot`.
     #[inline]
-    pub(crate) fn new(id: u64, slot: &'a mut S) -> TaskEnter<'a, S> {
-        let identity = slot.lend();
+    pub(crate) fn new(id: u64, slot: &'a mut Option<CurrentTask>) -> TaskEnter<'a> {
+        let identity = slot.take();
         let (previous_id, previous_budget, previous, saved_waiter) = CONTEXT.with(|cx| {
             (
                 cx.task_id.replace(id),
@@ -324,9 +271,9 @@ impl<'a, S: TaskSlot> TaskEnter<'a, S> {
                 cx.begin_activity(),
             )
         });
+        *slot = previous;
         TaskEnter {
             slot,
-            previous,
             previous_id,
             previous_budget,
             saved_waiter,
@@ -334,17 +281,17 @@ impl<'a, S: TaskSlot> TaskEnter<'a, S> {
     }
 }
 
-impl<S: TaskSlot> Drop for TaskEnter<'_, S> {
+impl Drop for TaskEnter<'_> {
     #[inline]
     fn drop(&mut self) {
-        let previous = self.previous.take();
+        let previous = self.slot.take();
         let identity = CONTEXT.with(|cx| {
             cx.end_activity(self.saved_waiter);
             cx.task_id.set(self.previous_id);
             cx.budget.set(self.previous_budget);
             cx.task.replace(previous)
         });
-        self.slot.restore(identity);
+        *self.slot = identity;
     }
 }
 
@@ -372,7 +319,7 @@ impl<'a> SpawnedTaskEnter<'a> {
         scope: &'a mut Option<Arc<ScopeState>>,
     ) -> (SpawnedTaskEnter<'a>, bool) {
         let cancelled = effectively_cancelled(scope.as_ref());
-        let (current, lent) = (task.lend(), scope.take());
+        let (current, lent) = (task.take().map(CurrentTask::Spawned), scope.take());
         let (previous_id, previous_budget, previous_task, saved_waiter, previous_scope, saved_flag) =
             CONTEXT.with(|cx| {
                 (
@@ -412,7 +359,11 @@ impl Drop for SpawnedTaskEnter<'_> {
                 cx.scope.replace(previous_scope),
             )
         });
-        self.task.restore(current);
+        *self.task = match current {
+            Some(CurrentTask::Spawned(task)) => Some(task),
+            // The value put there by `new` comes back (the context is restored in order).
+            _ => unreachable!("a spawned task's reference comes back from the thread context"),
+        };
         *self.scope = lent;
     }
 }

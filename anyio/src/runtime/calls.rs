@@ -253,7 +253,7 @@ pin_project_lite::pin_project! {
         #[pin]
         future: F,
         id: u64,
-        identity: Option<Arc<dyn TaskIdentity>>,
+        identity: Option<crate::base::task::CurrentTask>,
     }
 }
 
@@ -263,7 +263,9 @@ impl<F> CallTask<F> {
         CallTask {
             future,
             id,
-            identity: Some(Arc::new(CallIdentity { id })),
+            identity: Some(crate::base::task::CurrentTask::Shared(Arc::new(
+                CallIdentity { id },
+            ))),
         }
     }
 }

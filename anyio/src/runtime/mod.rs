@@ -23,7 +23,7 @@ use std::thread::JoinHandle;
 pub(crate) use current::{current_runtime, in_runtime, with_current_runtime};
 
 use crate::base::context;
-use crate::base::task::{MainTaskIdentity, TaskIdentity, next_task_id};
+use crate::base::task::{CurrentTask, MainTaskIdentity, next_task_id};
 use crate::error::{Error, Result};
 use crate::runtime::deadlines::DeadlineQueue;
 use crate::runtime::executor::Executor;
@@ -516,7 +516,7 @@ impl Runtime {
         let main = MainTask {
             future,
             id,
-            identity: Some(Arc::new(MainTaskIdentity { id })),
+            identity: Some(CurrentTask::Shared(Arc::new(MainTaskIdentity { id }))),
         };
         // Without worker threads, this thread runs every task and drives the reactor.
         main_loop::run(&self.shared.executor, main, self.executor_threads == 0)
@@ -554,7 +554,7 @@ pin_project_lite::pin_project! {
         #[pin]
         future: F,
         id: u64,
-        identity: Option<Arc<dyn TaskIdentity>>,
+        identity: Option<CurrentTask>,
     }
 }
 

@@ -9,7 +9,7 @@ use std::task::{Poll, Wake};
 use crate::base::context::TaskEnter;
 use crate::base::lock::lock;
 use crate::base::scope::CancelOrigin;
-use crate::base::task::TaskIdentity;
+use crate::base::task::{CurrentTask, TaskIdentity};
 use crate::error::Error;
 use crate::os::local_task::{LocalMeta, LocalTask, NodeRef};
 use crate::os::name::TaskName;
@@ -230,15 +230,16 @@ pub(crate) struct NewChild<'env> {
 /// (lent, with no reference count traffic).
 fn poll_child(task: &mut LocalChild<'_>, id: u64) -> Poll<ChildOutcome> {
     task.poll(|lent, poll| {
-        let mut slot = Some(lent);
+        let mut slot = Some(CurrentTask::Local(lent));
         let result = {
             let _task = TaskEnter::new(id, &mut slot);
             poll()
         };
-        (
-            slot.expect("the thread context gives the node back"),
-            result,
-        )
+        match slot {
+            Some(CurrentTask::Local(lent)) => (lent, result),
+            // The value put there comes back (the context is restored in order).
+            _ => unreachable!("a child's node comes back from the thread context"),
+        }
     })
 }
 
