@@ -23,7 +23,9 @@ use std::ops::Deref;
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering, fence};
-use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use std::task::{Context, Poll, Waker};
+
+use crate::os::waker::{WakeTarget, raw_waker};
 
 /// Past this many references the count would come close to overflowing: abort, as
 /// `Arc` does.
@@ -281,51 +283,29 @@ unsafe fn release<M: LocalMeta>(header: NonNull<Header<M>>) {
     }
 }
 
-fn raw_waker<M: LocalMeta>(header: NonNull<Header<M>>) -> RawWaker {
-    RawWaker::new(
-        header.as_ptr().cast_const().cast(),
-        &WakerVtable::<M>::VTABLE,
-    )
-}
-
-struct WakerVtable<M>(PhantomData<M>);
-
-impl<M: LocalMeta> WakerVtable<M> {
-    const VTABLE: RawWakerVTable = RawWakerVTable::new(
-        Self::clone_waker,
-        Self::wake,
-        Self::wake_by_ref,
-        Self::drop_waker,
-    );
-
-    fn header(data: *const ()) -> NonNull<Header<M>> {
-        // The data pointer of a waker made by `raw_waker`: never null.
-        NonNull::new(data.cast_mut().cast()).expect("a child waker's data is never null")
+// SAFETY: each function does what `WakeTarget` says, with the caller's reference.
+unsafe impl<M: LocalMeta> WakeTarget for Header<M> {
+    unsafe fn increment(header: NonNull<Self>) {
+        // SAFETY: as the trait says.
+        unsafe { increment(header) }
     }
 
-    unsafe fn clone_waker(data: *const ()) -> RawWaker {
-        let header = Self::header(data);
-        // SAFETY: the waker being cloned holds (or borrows) a reference.
-        unsafe { increment(header) };
-        raw_waker(header)
-    }
-
-    unsafe fn wake(data: *const ()) {
-        // SAFETY: the waker holds a reference until it is given up after the wake.
+    unsafe fn wake(header: NonNull<Self>) {
+        // SAFETY: as the trait says: the reference is held for the wake, then given up.
         unsafe {
-            Self::wake_by_ref(data);
-            Self::drop_waker(data);
+            header.as_ref().meta.wake();
+            release(header);
         }
     }
 
-    unsafe fn wake_by_ref(data: *const ()) {
-        // SAFETY: the waker holds (or borrows) a reference for the call.
-        unsafe { Self::header(data).as_ref().meta.wake() }
+    unsafe fn wake_by_ref(header: NonNull<Self>) {
+        // SAFETY: as the trait says.
+        unsafe { header.as_ref().meta.wake() }
     }
 
-    unsafe fn drop_waker(data: *const ()) {
-        // SAFETY: a dropped waker gives up its reference.
-        unsafe { release(Self::header(data)) }
+    unsafe fn release(header: NonNull<Self>) {
+        // SAFETY: as the trait says.
+        unsafe { release(header) }
     }
 }
 

@@ -11,13 +11,15 @@
 //!   task of a spawned group child;
 //! - [`local_task`]: a local group child in one allocation, whose future may borrow from
 //!   the group's environment;
-//! - [`name`]: a task name in two words.
+//! - [`name`]: a task name in two words;
+//! - [`waker`]: the waker vtable of those tasks.
 #![allow(unsafe_code)]
 
 pub(crate) mod code;
 pub(crate) mod local_task;
 pub(crate) mod name;
 pub(crate) mod raw_task;
+pub(crate) mod waker;
 
 use std::os::fd::{BorrowedFd, RawFd};
 use std::os::unix::process::CommandExt;

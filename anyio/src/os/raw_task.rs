@@ -25,7 +25,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering, fence};
-use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use std::task::{Context, Poll, Waker};
+
+use crate::os::waker::{WakeTarget, raw_waker};
 
 const SCHEDULED: usize = 1;
 const RUNNING: usize = 2;
@@ -209,7 +211,7 @@ impl<M: TaskMeta> RawTask<M> {
         // A waker lent for the poll: no reference of its own (clones count theirs).
         // SAFETY: the vtable's functions expect a pointer to a live header, which
         // `self` (lent to the body, then back in `slot`) keeps alive throughout.
-        let waker = ManuallyDrop::new(unsafe { Waker::from_raw(raw_waker::<M>(ptr)) });
+        let waker = ManuallyDrop::new(unsafe { Waker::from_raw(raw_waker(ptr)) });
         let mut cx = Context::from_waker(&waker);
         let mut slot = Some(self);
         let poll = catch_unwind(AssertUnwindSafe(|| {
@@ -468,49 +470,26 @@ unsafe fn wake_raw<M: TaskMeta>(header: NonNull<Header<M>>) {
     }
 }
 
-fn raw_waker<M: TaskMeta>(header: NonNull<Header<M>>) -> RawWaker {
-    RawWaker::new(header.as_ptr().cast_const().cast(), waker_vtable::<M>())
-}
-
-fn waker_vtable<M: TaskMeta>() -> &'static RawWakerVTable {
-    &WakerVtable::<M>::VTABLE
-}
-
-struct WakerVtable<M>(std::marker::PhantomData<M>);
-
-impl<M: TaskMeta> WakerVtable<M> {
-    const VTABLE: RawWakerVTable = RawWakerVTable::new(
-        Self::clone_waker,
-        Self::wake,
-        Self::wake_by_ref,
-        Self::drop_waker,
-    );
-
-    fn header(data: *const ()) -> NonNull<Header<M>> {
-        // The data pointer of a waker made by `raw_waker`: never null.
-        NonNull::new(data.cast_mut().cast()).expect("a task waker's data is never null")
+// SAFETY: each function does what `WakeTarget` says, with the caller's reference.
+unsafe impl<M: TaskMeta> WakeTarget for Header<M> {
+    unsafe fn increment(header: NonNull<Self>) {
+        // SAFETY: as the trait says.
+        unsafe { increment(header) }
     }
 
-    unsafe fn clone_waker(data: *const ()) -> RawWaker {
-        let header = Self::header(data);
-        // SAFETY: the waker being cloned holds (or borrows) a reference.
-        unsafe { increment(header) };
-        raw_waker::<M>(header)
+    unsafe fn wake(header: NonNull<Self>) {
+        // SAFETY: as the trait says.
+        unsafe { wake_raw(header) }
     }
 
-    unsafe fn wake(data: *const ()) {
-        // SAFETY: a waker consumed by `wake` gives up its reference.
-        unsafe { wake_raw::<M>(Self::header(data)) }
+    unsafe fn wake_by_ref(header: NonNull<Self>) {
+        // SAFETY: as the trait says.
+        unsafe { wake_by_ref_raw(header) }
     }
 
-    unsafe fn wake_by_ref(data: *const ()) {
-        // SAFETY: the waker holds (or borrows) a reference for the call.
-        unsafe { wake_by_ref_raw::<M>(Self::header(data)) }
-    }
-
-    unsafe fn drop_waker(data: *const ()) {
-        // SAFETY: a dropped waker gives up its reference.
-        unsafe { release::<M>(Self::header(data)) }
+    unsafe fn release(header: NonNull<Self>) {
+        // SAFETY: as the trait says.
+        unsafe { release(header) }
     }
 }
 
