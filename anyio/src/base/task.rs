@@ -69,20 +69,21 @@ pub(crate) struct TaskDescription {
     pub(crate) scopes: Vec<String>,
 }
 
-/// The task being polled on a thread, as the thread context holds it: a shared identity
-/// (the main task, a local child, a call), or a spawned child's own task reference (its
-/// identity lives in its task's allocation).
+/// The task being polled on a thread, as the thread context holds it: a root task (the
+/// main task, a call), or a group child, whose identity lives in its task's allocation (a
+/// spawned child's own task reference; a local child's node, lent for its poll). Each
+/// variant is one pointer, so this is two words: it moves in and out of the thread
+/// context at every poll.
 pub(crate) enum CurrentTask {
-    Shared(Arc<dyn TaskIdentity>),
+    Root(Arc<RootIdentity>),
     Spawned(crate::task::spawned::ChildTask),
-    /// A local child's node, lent for its poll.
     Local(crate::os::local_task::Lent<crate::task::children::ChildNode>),
 }
 
 impl CurrentTask {
     pub(crate) fn identity(&self) -> &dyn TaskIdentity {
         match self {
-            CurrentTask::Shared(identity) => &**identity,
+            CurrentTask::Root(identity) => &**identity,
             CurrentTask::Spawned(task) => task,
             CurrentTask::Local(node) => &**node,
         }
@@ -95,18 +96,20 @@ pub(crate) trait TaskSource: Send + Sync {
     fn visit_tasks(&self, visit: &mut dyn FnMut(&dyn TaskIdentity) -> bool);
 }
 
-/// The identity of the task that `Runtime::block_on` runs.
-pub(crate) struct MainTaskIdentity {
+/// The identity of a root task: the task that `Runtime::block_on` runs ("main"), or a
+/// call from another thread.
+pub(crate) struct RootIdentity {
     pub(crate) id: u64,
+    pub(crate) name: &'static str,
 }
 
-impl TaskIdentity for MainTaskIdentity {
+impl TaskIdentity for RootIdentity {
     fn id(&self) -> u64 {
         self.id
     }
 
     fn name(&self) -> &str {
-        "main"
+        self.name
     }
 
     fn parent_id(&self) -> Option<u64> {

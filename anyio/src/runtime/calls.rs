@@ -11,7 +11,7 @@ use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::task::{Context, Poll, Waker};
 
 use crate::base::lock::lock;
-use crate::base::task::{TaskIdentity, next_task_id};
+use crate::base::task::next_task_id;
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::RuntimeShared;
 
@@ -263,29 +263,13 @@ impl<F> CallTask<F> {
         CallTask {
             future,
             id,
-            identity: Some(crate::base::task::CurrentTask::Shared(Arc::new(
-                CallIdentity { id },
+            identity: Some(crate::base::task::CurrentTask::Root(Arc::new(
+                crate::base::task::RootIdentity {
+                    id,
+                    name: "call from another thread",
+                },
             ))),
         }
-    }
-}
-
-/// The identity of a call's task: a root task named for what it is.
-struct CallIdentity {
-    id: u64,
-}
-
-impl TaskIdentity for CallIdentity {
-    fn id(&self) -> u64 {
-        self.id
-    }
-
-    fn name(&self) -> &str {
-        "call from another thread"
-    }
-
-    fn parent_id(&self) -> Option<u64> {
-        None
     }
 }
 

@@ -23,7 +23,7 @@ use std::thread::JoinHandle;
 pub(crate) use current::{current_runtime, in_runtime, with_current_runtime};
 
 use crate::base::context;
-use crate::base::task::{CurrentTask, MainTaskIdentity, next_task_id};
+use crate::base::task::{CurrentTask, RootIdentity, next_task_id};
 use crate::error::{Error, Result};
 use crate::runtime::deadlines::DeadlineQueue;
 use crate::runtime::executor::Executor;
@@ -516,7 +516,10 @@ impl Runtime {
         let main = MainTask {
             future,
             id,
-            identity: Some(CurrentTask::Shared(Arc::new(MainTaskIdentity { id }))),
+            identity: Some(CurrentTask::Root(Arc::new(RootIdentity {
+                id,
+                name: "main",
+            }))),
         };
         // Without worker threads, this thread runs every task and drives the reactor.
         main_loop::run(&self.shared.executor, main, self.executor_threads == 0)

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use crate::base::context::{self, ActivityCounter};
 use crate::base::lock::lock;
-use crate::base::task::{MainTaskIdentity, TaskIdentity, TaskInfo, TaskSource};
+use crate::base::task::{RootIdentity, TaskIdentity, TaskInfo, TaskSource};
 
 #[derive(Default)]
 pub(crate) struct Registry {
@@ -53,7 +53,7 @@ impl Registry {
     /// The task `block_on` runs, if one is running.
     fn main_task_info(&self) -> Option<TaskInfo> {
         let id = self.main_task.load(Ordering::Acquire);
-        (id != 0).then(|| MainTaskIdentity { id }.info())
+        (id != 0).then(|| RootIdentity { id, name: "main" }.info())
     }
 
     /// Every task: the main task and the children of every live group.
