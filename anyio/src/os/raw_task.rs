@@ -183,7 +183,8 @@ impl<M: TaskMeta> RawTask<M> {
     }
 
     /// Schedules the task unless it is scheduled, running (it then runs again after its
-    /// poll) or complete.
+    /// poll) or complete. (The crate wakes its tasks by value, outside its locks.)
+    #[cfg(test)]
     pub(crate) fn wake_by_ref(&self) {
         // SAFETY: `self` keeps the allocation alive for the call.
         unsafe { wake_by_ref_raw(self.header) }

@@ -20,6 +20,7 @@ use std::task::{Context, Poll, Waker};
 use concurrent_queue::ConcurrentQueue;
 
 use crate::base::lock::lock;
+use crate::task::group::GroupShared;
 use crate::task::spawned::ChildTask;
 
 /// Something the executor runs once when it is popped.
@@ -68,6 +69,10 @@ pub(crate) struct Executor {
     /// rather than being dropped as soon as its last waker is), and wakes it then, so
     /// that it is dropped.
     roots: Mutex<Roots>,
+    /// The groups with spawned children queued here, each listed once (by its first
+    /// such child): `close` drops those children, which nothing would run any more
+    /// (their group may run on another runtime, or its run future may be gone).
+    groups: Mutex<Vec<Weak<GroupShared>>>,
 }
 
 #[derive(Default)]
@@ -91,6 +96,7 @@ impl Default for Executor {
             waiting: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
             roots: Mutex::new(Roots::default()),
+            groups: Mutex::new(Vec::new()),
         }
     }
 }
@@ -171,6 +177,16 @@ impl Executor {
         runnable.schedule();
     }
 
+    /// Lists `group` as one with spawned children here (see `groups`); ended groups are
+    /// swept out as the list doubles.
+    pub(crate) fn list_group(&self, group: &Arc<GroupShared>) {
+        let mut groups = lock(&self.groups);
+        if groups.len() >= 16 && groups.len().is_power_of_two() {
+            groups.retain(|group| group.strong_count() > 0);
+        }
+        groups.push(Arc::downgrade(group));
+    }
+
     /// Runs one queued job, if there is one.
     pub(crate) fn try_tick(&self) -> bool {
         match self.queue.pop() {
@@ -236,6 +252,15 @@ impl Executor {
         let roots = std::mem::take(&mut *lock(&self.roots));
         for waker in roots.wakers.into_iter().flatten() {
             waker.wake();
+        }
+        // Each spawned child still here is queued, so dropped: it reports to its group
+        // as cancelled (outside every lock: the report takes its group's).
+        let groups = std::mem::take(&mut *lock(&self.groups));
+        for group in groups.iter().filter_map(Weak::upgrade) {
+            let children = lock(&group.children).spawned_on(self);
+            for task in children {
+                task.wake();
+            }
         }
     }
 }

@@ -2,8 +2,8 @@
 //! wakers, and the round that polls those that are new or woken.
 
 use std::any::Any;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::task::{Poll, Wake};
 
 use crate::base::context::TaskEnter;
@@ -13,6 +13,7 @@ use crate::base::task::{CurrentTask, TaskIdentity};
 use crate::error::Error;
 use crate::os::local_task::{LocalMeta, LocalTask, NodeRef};
 use crate::os::name::TaskName;
+use crate::runtime::executor::Executor;
 use crate::task::group::{GroupShared, TaskGroup};
 use crate::task::output::ChildOutcome;
 use crate::task::spawned::ChildTask;
@@ -37,6 +38,9 @@ pub(crate) struct SharedChildren {
     /// ends without this lock: it only sets its flag and counts itself out of
     /// `GroupShared::spawned_live`).
     spawned: Vec<ChildTask>,
+    /// The executors this group's spawned children were queued on, each told of the
+    /// group once (see `insert_spawned`); usually one.
+    listed_on: Vec<Weak<Executor>>,
     /// Whether a spawned child may be listed without looking at the group's status:
     /// opened by the group's first poll, closed by its last look (both under this lock).
     pub(crate) spawns_open: bool,
@@ -52,10 +56,30 @@ impl SharedChildren {
     /// Lists a spawned child and counts it in `group.spawned_live`, sweeping out ended
     /// ones first when there are enough of them (amortized O(1) per child). The group
     /// must be running (`spawns_open`, or its status under `TaskGroup::local`).
-    pub(crate) fn insert_spawned(&mut self, task: ChildTask, group: &GroupShared) {
+    pub(crate) fn insert_spawned(&mut self, task: ChildTask, group: &Arc<GroupShared>) {
         let live = group.spawned_live.fetch_add(1, Ordering::AcqRel);
         self.sweep_spawned(live);
+        // The executor learns of the group once, so that it can drop the group's
+        // children that it holds when the runtime is dropped (`Executor::close`).
+        let executor = task.executor();
+        if !self
+            .listed_on
+            .iter()
+            .any(|listed| std::ptr::eq(listed.as_ptr(), Arc::as_ptr(executor)))
+        {
+            self.listed_on.push(Arc::downgrade(executor));
+            executor.list_group(group);
+        }
         self.spawned.push(task);
+    }
+
+    /// The spawned children on `executor` that have not ended (for `Executor::close`).
+    pub(crate) fn spawned_on(&self, executor: &Executor) -> Vec<ChildTask> {
+        self.spawned
+            .iter()
+            .filter(|task| !task.is_finished() && std::ptr::eq(&**task.executor(), executor))
+            .cloned()
+            .collect()
     }
 
     /// Drops the ended spawned children when they are at least as many as the live.
@@ -86,15 +110,17 @@ impl SharedChildren {
         local.chain(spawned)
     }
 
-    /// Wakes each spawned child's task (which the group's own wakes do not reach), so
-    /// that it sees a change of the group's cancellation. The wakes run under the
-    /// `children` lock: they only queue executor tasks.
-    fn wake_spawned(&self) {
-        for task in &self.spawned {
-            if !task.is_finished() {
-                task.wake_by_ref();
-            }
-        }
+    /// The spawned children's tasks (which the group's own wakes do not reach) that have
+    /// not ended, into `to_wake`: woken once the `children` lock is released, so that they
+    /// see a change of the group's cancellation. (A wake may drop a child at once, when
+    /// its runtime is gone, and the child's report takes this lock.)
+    fn spawned_to_wake(&self, to_wake: &mut Vec<ChildTask>) {
+        to_wake.extend(
+            self.spawned
+                .iter()
+                .filter(|task| !task.is_finished())
+                .cloned(),
+        );
     }
 }
 
@@ -191,9 +217,10 @@ pub(crate) struct Local<'env> {
     pub(crate) deferred_spawns: Vec<DeferredSpawn>,
 }
 
-/// A spawned child waiting for its group to run: lists it (`insert_spawned`) and
-/// starts it, when called with the group's `children`.
-pub(crate) type DeferredSpawn = Box<dyn FnOnce(&mut SharedChildren, &GroupShared) + Send>;
+/// A spawned child waiting for its group to run: lists it (`insert_spawned`) when called
+/// with the group's `children`, and returns its task, for the caller to wake once the
+/// lock is released.
+pub(crate) type DeferredSpawn = Box<dyn FnOnce(&mut SharedChildren) -> ChildTask + Send>;
 
 impl Local<'_> {
     pub(crate) fn new() -> Self {
@@ -219,6 +246,8 @@ pub(crate) struct RunChildren<'env> {
     /// cleared, at the next round that takes the `children` lock anyway (a finished node
     /// is skipped by `all_nodes` meanwhile). Cleared before any key is reused.
     finished_keys: Vec<usize>,
+    /// Spawned children to wake after the lock is released (a change of cancellation).
+    to_wake: Vec<ChildTask>,
 }
 
 /// A child started since the group last looked.
@@ -260,20 +289,25 @@ pub(crate) fn close_children<'env>(group: &TaskGroup<'env>, run: &mut RunChildre
     }
     // Breaks the node -> group reference cycle first: a child's drop is user code, and
     // a panic in it must not leak the group.
-    let shared = {
+    let (shared, to_wake) = {
         let mut children = lock(&group.shared.children);
         // Spawned children still running (the run future was dropped before the end):
         // marked under the lock their reports take, so that none reports into the
-        // emptied lists; woken, so that each drops its future at its next poll.
+        // emptied lists; woken (after the lock is released), so that each drops its
+        // future at its next poll.
+        let mut to_wake = Vec::new();
         for task in &children.spawned {
             // A swap: a child that ended meanwhile has reported, and needs no wake. (A
             // load first: at a normal close every spawned child has ended.)
             if !task.is_finished() && !task.finish() {
-                task.wake_by_ref();
+                to_wake.push(task.clone());
             }
         }
-        std::mem::take(&mut *children)
+        (std::mem::take(&mut *children), to_wake)
     };
+    for task in to_wake {
+        task.wake();
+    }
     drop(shared);
     drop(run);
     drop(closed);
@@ -348,6 +382,7 @@ pub(crate) fn poll_children<'env>(
         live,
         ready,
         finished_keys,
+        to_wake,
     } = run;
 
     if !new.is_empty() || wake_all || shared_group.has_ready.load(Ordering::SeqCst) {
@@ -382,7 +417,7 @@ pub(crate) fn poll_children<'env>(
                     ready.push(key);
                 }
             }
-            shared.wake_spawned();
+            shared.spawned_to_wake(to_wake);
         } else {
             let spawned_live = shared_group.spawned_live.load(Ordering::Acquire);
             shared.sweep_spawned(spawned_live);
@@ -391,6 +426,9 @@ pub(crate) fn poll_children<'env>(
         // A seeded runtime polls the ready children in the seed's order.
         crate::runtime::seed::shuffle_ready(ready);
         failures.absorb(&mut shared.reported);
+    }
+    for task in to_wake.drain(..) {
+        task.wake();
     }
 
     // Children woken during their own poll: they yielded to let other tasks run.

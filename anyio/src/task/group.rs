@@ -611,11 +611,12 @@ impl<'env> TaskGroup<'env> {
         };
         // The group is not running yet, or no more.
         let group = self.shared.clone();
-        let launch = move |children: &mut SharedChildren, shared: &GroupShared| {
+        let launch = move |children: &mut SharedChildren| {
             let meta = ChildMeta::new(group.clone(), executor, next_task_id(), name);
             let task = ChildTask::new(meta, SpawnedBody::new(future, group.scope.clone()));
-            children.insert_spawned(task.clone(), shared);
-            task.wake();
+            children.insert_spawned(task.clone(), &group);
+            // Woken by the caller, once the lock is released.
+            task
         };
         let mut local = self.lock_local();
         match local.status {
@@ -627,7 +628,8 @@ impl<'env> TaskGroup<'env> {
             Status::Running => {
                 // Its first poll is opening the list right now (and cannot close it
                 // while `local` is held here).
-                launch(&mut lock(&self.shared.children), &self.shared);
+                let task = launch(&mut lock(&self.shared.children));
+                task.wake();
                 Ok(())
             }
         }

@@ -7,7 +7,7 @@
 //!   [`wait_all_tasks_blocked`] lets tests wait for every other task to park.
 
 pub(crate) mod children;
-mod group;
+pub(crate) mod group;
 mod handle;
 mod helpers;
 mod info;

@@ -178,10 +178,18 @@ where
             DeadlineTimer::check_on_entry(scope);
             // Children spawned before the group ran: launched now that its scope is in
             // the tree (listed before the group's first look at its children).
-            let mut children = lock(&group.shared.children);
-            children.spawns_open = true;
-            for launch in deferred_spawns {
-                launch(&mut children, &group.shared);
+            let launched: Vec<_> = {
+                let mut children = lock(&group.shared.children);
+                children.spawns_open = true;
+                deferred_spawns
+                    .into_iter()
+                    .map(|launch| launch(&mut children))
+                    .collect()
+            };
+            // Woken outside the lock: a wake may drop a child at once (its runtime is
+            // gone), and the child's report takes the lock.
+            for task in launched {
+                task.wake();
             }
         } else {
             this.timer.poll_armed(scope, cx);

@@ -69,6 +69,11 @@ impl ChildMeta {
         self.id_finished.load(Ordering::Relaxed) & !FINISHED
     }
 
+    /// The executor the task is queued on.
+    pub(crate) fn executor(&self) -> &Arc<Executor> {
+        &self.executor
+    }
+
     pub(crate) fn is_finished(&self) -> bool {
         self.id_finished.load(Ordering::Acquire) & FINISHED != 0
     }
