@@ -6,6 +6,12 @@
 //! together: see `os::raw_task`). Every task here is detached: a root task reports its
 //! outcome through its own slot, a child through its group.
 //!
+//! When the runtime is dropped, the executor closes: the jobs still queued are dropped
+//! (their futures with them), and so are the root tasks and the spawned children that it
+//! holds but nothing would run any more (it knows them through their groups). A task
+//! woken after that is dropped by the wake, on the waking thread: the crate wakes tasks
+//! outside its locks, since a dropped child reports to its group.
+//!
 //! Idle threads wait as *sleepers*: each registers a waker and is woken by the next push.
 //! The push and the sleeper's registration are ordered by SeqCst fences on both sides
 //! (push, fence, read the sleeper count / count, fence, look at the queue again), so a
