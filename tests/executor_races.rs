@@ -1203,3 +1203,48 @@ fn a_child_parked_on_a_runtime_dropped_under_its_running_group() {
         other => panic!("unexpected steps {other:?}"),
     }
 }
+
+/// Children spawned into an idle group from runtime B's thread, B dropped, the group then
+/// run on runtime A: the launches meet B's closed executor (each child is dropped at
+/// once), and a later spawn sweeps those ended tasks under the group's lock, where the
+/// last one holds B's executor. Dropping that executor there must not lock the group
+/// again. Found by a helper's review (a self-deadlock), since fixed: the executor's own
+/// drop only empties its queue.
+#[test]
+fn the_last_task_of_a_dropped_runtime_swept_under_its_group_lock() {
+    let drops = counters(64);
+    let counts = drops.clone();
+    within(
+        Duration::from_secs(10),
+        "sweeping the last task of a dropped runtime deadlocked its group",
+        1,
+        move |done: mpsc::Sender<()>| {
+            let group = TaskGroup::new();
+            let rt_b = runtime(0);
+            rt_b.block_on(async {
+                for index in 0..64 {
+                    let guard = DropOnce {
+                        counts: counts.clone(),
+                        index,
+                    };
+                    group.spawn(async move {
+                        let _guard = guard;
+                        anyio::lowlevel::checkpoint().await;
+                    });
+                }
+            });
+            drop(rt_b);
+            let rt_a = runtime(1);
+            let tg = &group;
+            let _ = rt_a.block_on(anyio::fail_after(
+                10,
+                group.run(async move {
+                    anyio::lowlevel::checkpoint().await;
+                    tg.spawn(async {});
+                }),
+            ));
+            done.send(()).unwrap();
+        },
+    );
+    assert_each_once(&drops, "dropped");
+}

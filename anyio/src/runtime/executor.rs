@@ -78,8 +78,18 @@ pub(crate) struct Executor {
     /// The groups with spawned children queued here, each listed once (by its first
     /// such child): `close` drops those children, which nothing would run any more
     /// (their group may run on another runtime, or its run future may be gone).
-    groups: Mutex<Vec<Weak<GroupShared>>>,
+    groups: Mutex<Groups>,
 }
+
+/// The list of `Executor::groups`, swept of ended groups when it reaches `sweep_at`
+/// (twice its length after the last sweep: amortized O(1) per listing).
+struct Groups {
+    list: Vec<Weak<GroupShared>>,
+    sweep_at: usize,
+}
+
+/// The shortest list of groups that is swept.
+const GROUPS_SWEPT_FROM: usize = 16;
 
 #[derive(Default)]
 struct Roots {
@@ -102,7 +112,10 @@ impl Default for Executor {
             waiting: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
             roots: Mutex::new(Roots::default()),
-            groups: Mutex::new(Vec::new()),
+            groups: Mutex::new(Groups {
+                list: Vec::new(),
+                sweep_at: GROUPS_SWEPT_FROM,
+            }),
         }
     }
 }
@@ -111,19 +124,32 @@ impl Executor {
     /// Queues `job` and wakes a sleeping thread if there is one.
     pub(crate) fn push(&self, job: Job) {
         if self.closed.load(Ordering::Acquire) {
+            // A late wake (the runtime is gone): the job is dropped here.
             job.cancel();
             return;
         }
-        if let Err(refused) = self.queue.push(job) {
-            // Closed between the check and the push.
-            refused.into_inner().cancel();
+        // The queue is never closed: while the runtime closes (`closed` not yet set),
+        // jobs still queue, and the closing thread drops them.
+        let _ = self.queue.push(job);
+        // Pairs with the fence in `Ticker::poll_tick`: either this sees the sleeper
+        // counted, or the sleeper sees the job. Pairs too with `close`: either this
+        // sees `closed` (and drops what is queued itself), or `close`'s last look at
+        // the queue sees the job.
+        fence(Ordering::SeqCst);
+        if self.closed.load(Ordering::Relaxed) {
+            self.drain(&mut None);
             return;
         }
-        // Pairs with the fence in `Ticker::poll_tick`: either this sees the sleeper
-        // counted, or the sleeper sees the job.
-        fence(Ordering::SeqCst);
         if self.waiting.load(Ordering::Relaxed) > 0 {
             self.notify_one();
+        }
+    }
+
+    /// Drops every queued job; the first panic of a job's drop is kept in `panic` (the
+    /// other jobs are still dropped).
+    fn drain(&self, panic: &mut Option<Box<dyn std::any::Any + Send>>) {
+        while let Ok(job) = self.queue.pop() {
+            contain(panic, || job.cancel());
         }
     }
 
@@ -187,10 +213,15 @@ impl Executor {
     /// swept out as the list doubles.
     pub(crate) fn list_group(&self, group: &Arc<GroupShared>) {
         let mut groups = lock(&self.groups);
-        if groups.len() >= 16 && groups.len().is_power_of_two() {
-            groups.retain(|group| group.strong_count() > 0);
+        if self.closed.load(Ordering::Relaxed) {
+            // Closed (its children are dropped as they are woken).
+            return;
         }
-        groups.push(Arc::downgrade(group));
+        if groups.list.len() >= groups.sweep_at {
+            groups.list.retain(|group| group.strong_count() > 0);
+            groups.sweep_at = (2 * groups.list.len()).max(GROUPS_SWEPT_FROM);
+        }
+        groups.list.push(Arc::downgrade(group));
     }
 
     /// Runs one queued job, if there is one.
@@ -244,30 +275,49 @@ impl Executor {
     /// Closes the queue and drops the jobs still in it (their futures with them); jobs
     /// scheduled later are dropped as they are pushed.
     pub(crate) fn close(&self) {
-        self.closed.store(true, Ordering::Release);
-        self.queue.close();
-        while let Ok(job) = self.queue.pop() {
-            job.cancel();
-        }
-        let sleepers = std::mem::take(&mut lock(&self.sleepers).waiting);
-        for (_, waker) in sleepers {
-            waker.wake();
-        }
+        let mut panic = None;
+        // Until `closed` is set, wakes still queue their tasks, so that the tasks are
+        // dropped here (this thread holds no lock) rather than inside a waker's caller.
+        self.drain(&mut panic);
         // Each root task still alive is queued, so dropped (outside the lock: the drop
         // unlists it). The free list goes too: a later spawn lists into an empty table.
         let roots = std::mem::take(&mut *lock(&self.roots));
         for waker in roots.wakers.into_iter().flatten() {
             waker.wake();
         }
+        self.drain(&mut panic);
         // Each spawned child still here is queued, so dropped: it reports to its group
         // as cancelled (outside every lock: the report takes its group's).
-        let groups = std::mem::take(&mut *lock(&self.groups));
+        let groups = std::mem::take(&mut lock(&self.groups).list);
         for group in groups.iter().filter_map(Weak::upgrade) {
             let children = lock(&group.children).spawned_on(self);
             for task in children {
                 task.wake();
             }
+            self.drain(&mut panic);
         }
+        {
+            // Under the lock `list_group` takes: no group is listed after this.
+            let _groups = lock(&self.groups);
+            self.closed.store(true, Ordering::SeqCst);
+        }
+        // Pairs with the fence in `push`.
+        fence(Ordering::SeqCst);
+        self.drain(&mut panic);
+        let sleepers = std::mem::take(&mut lock(&self.sleepers).waiting);
+        for (_, waker) in sleepers {
+            waker.wake();
+        }
+        if let Some(payload) = panic {
+            std::panic::resume_unwind(payload);
+        }
+    }
+}
+
+/// Runs `f`, keeping its panic in `panic` if none is kept yet.
+fn contain(panic: &mut Option<Box<dyn std::any::Any + Send>>, f: impl FnOnce()) {
+    if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        panic.get_or_insert(payload);
     }
 }
 
@@ -297,7 +347,10 @@ impl Drop for RootListed {
 
 impl Drop for Executor {
     fn drop(&mut self) {
-        self.close();
+        // No spawned child is left here (each holds the executor), and the groups may be
+        // locked by the thread that dropped the last child: only the queue is emptied.
+        self.closed.store(true, Ordering::SeqCst);
+        self.drain(&mut None);
     }
 }
 

@@ -67,6 +67,7 @@ impl SharedChildren {
             .iter()
             .any(|listed| std::ptr::eq(listed.as_ptr(), Arc::as_ptr(executor)))
         {
+            self.listed_on.retain(|listed| listed.strong_count() > 0);
             self.listed_on.push(Arc::downgrade(executor));
             executor.list_group(group);
         }

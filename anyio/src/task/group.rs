@@ -587,16 +587,14 @@ impl<'env> TaskGroup<'env> {
         let name = name.into();
         // The common case under one lock: the group runs, the child is listed and starts.
         // (A task is made only to be listed: an unlisted one would report its end.)
-        let refused = crate::runtime::with_current_runtime(|runtime| {
+        let spawned = crate::runtime::with_current_runtime(|runtime| {
             let mut children = lock(&shared.children);
             if children.spawns_open {
                 let task = new_task(runtime.executor.clone(), future, name);
                 children.insert_spawned(task.clone(), shared);
-                drop(children);
-                task.wake();
-                None
+                Ok(task)
             } else {
-                Some((runtime.executor.clone(), future, name))
+                Err((runtime.executor.clone(), future, name))
             }
         })
         .ok_or_else(|| {
@@ -606,8 +604,14 @@ impl<'env> TaskGroup<'env> {
                  Runtime::block_on or #[anyio::main], or use start_soon instead",
             )
         })?;
-        let Some((executor, future, name)) = refused else {
-            return Ok(());
+        let (executor, future, name) = match spawned {
+            // Woken once the lock is released, and outside `with_current_runtime` (whose
+            // runtime the wake finds in the thread context again).
+            Ok(task) => {
+                task.wake();
+                return Ok(());
+            }
+            Err(refused) => refused,
         };
         // The group is not running yet, or no more.
         let group = self.shared.clone();
@@ -629,6 +633,7 @@ impl<'env> TaskGroup<'env> {
                 // Its first poll is opening the list right now (and cannot close it
                 // while `local` is held here).
                 let task = launch(&mut lock(&self.shared.children));
+                drop(local);
                 task.wake();
                 Ok(())
             }
