@@ -8,9 +8,11 @@
 //!
 //! When the runtime is dropped, the executor closes: the jobs still queued are dropped
 //! (their futures with them), and so are the root tasks and the spawned children that it
-//! holds but nothing would run any more (it knows them through their groups). A task
-//! woken after that is dropped by the wake, on the waking thread: the crate wakes tasks
-//! outside its locks, since a dropped child reports to its group.
+//! holds but nothing would run any more (it knows them through their groups). While it
+//! closes, wakes still queue their tasks, which the closing thread drops (holding no
+//! lock); a task woken after that is dropped by the wake itself, on the waking thread.
+//! Either way a dropped child reports to its group, so the crate wakes tasks outside the
+//! group's lock.
 //!
 //! Idle threads wait as *sleepers*: each registers a waker and is woken by the next push.
 //! The push and the sleeper's registration are ordered by SeqCst fences on both sides
