@@ -139,7 +139,11 @@ impl Executor {
         // the queue sees the job.
         fence(Ordering::SeqCst);
         if self.closed.load(Ordering::Relaxed) {
-            self.drain(&mut None);
+            let mut panic = None;
+            self.drain(&mut panic);
+            if let Some(payload) = panic {
+                std::panic::resume_unwind(payload);
+            }
             return;
         }
         if self.waiting.load(Ordering::Relaxed) > 0 {
