@@ -245,7 +245,7 @@ pub(crate) struct RunChildren<'env> {
     ready: Vec<usize>,
     /// Keys of children that ended whose `SharedChildren::nodes` entries are still to be
     /// cleared, at the next round that takes the `children` lock anyway (a finished node
-    /// is skipped by `all_nodes` meanwhile). Cleared before any key is reused.
+    /// is skipped by `all_tasks` meanwhile). Cleared before any key is reused.
     finished_keys: Vec<usize>,
     /// Spawned children to wake after the lock is released (a change of cancellation).
     to_wake: Vec<ChildTask>,

@@ -15,7 +15,7 @@ use crate::task::output::{ChildOutcome, TaskOutput, drop_contained};
 pin_project! {
     /// Polls a local child's future (`start_soon`, `start`) inside its task, which its
     /// group enters, and in its group's scope, which is current there; delivers the
-    /// task's cancellation. (A spawned child's executor future, `SpawnedTask`, enters
+    /// task's cancellation. (A spawned child's task body, `SpawnedBody`, enters
     /// its task and scope itself and runs the same `deliver`.)
     pub(crate) struct TaskRoot<F> {
         #[pin]
